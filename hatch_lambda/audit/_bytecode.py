@@ -1,0 +1,32 @@
+"""Rule ``bytecode``: no ``.pyc`` compiled for a Python other than the target's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..target import Target
+from . import Finding
+
+# `__pycache__/mod.cpython-311.pyc` (importlib's cache tag) names the interpreter that wrote it.
+_CACHE_TAG = re.compile(r"\.(?P<tag>[a-z]+-\d+)(\.opt-\d)?\.pyc$")
+
+
+def check_bytecode(root: Path, target: Target) -> list[Finding]:
+    wanted = f"cpython-{target.python_version.replace('.', '')}"
+    findings = []
+    for pyc in sorted(root.rglob("*.pyc")):
+        rel = pyc.relative_to(root).as_posix()
+        match = _CACHE_TAG.search(pyc.name)
+        tag = match.group("tag") if match else None
+        if tag == wanted:
+            continue
+        findings.append(
+            Finding(
+                "bytecode",
+                rel,
+                f"bytecode for {tag or 'an unknown Python'}, not {wanted}: "
+                f"{target.runtime.name} ignores it and it only adds size",
+            )
+        )
+    return findings

@@ -1,0 +1,184 @@
+"""The Hatch shells over the pipeline: a wheel build hook and a ``lambda`` builder target."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hatchling.builders.config import BuilderConfig
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+from hatchling.builders.plugin.interface import BuilderInterface
+from hatchling.builders.wheel import WheelBuilder
+
+from ._report import AppReporter
+from .config import (
+    HATCHLING_HOOK_KEYS,
+    HATCHLING_TARGET_KEYS,
+    KNOWN_KEYS,
+    LambdaConfig,
+    load_and_validate_config,
+)
+from .errors import HatchLambdaError
+from .pipeline import (
+    BuildResult,
+    build_function,
+    output_directory,
+    prepare_target,
+    remove_artifacts,
+)
+
+PLUGIN_NAME = "lambda"
+
+# Set while the builder makes its own wheel, so a wheel hook configured too does not run nested.
+_builder_depth = [0]
+
+
+@contextlib.contextmanager
+def _inside_builder() -> Iterator[None]:
+    _builder_depth[0] += 1
+    try:
+        yield
+    finally:
+        _builder_depth[0] -= 1
+
+
+def _abort(app: Any, exc: HatchLambdaError) -> NoReturn:
+    app.abort(f"hatch-lambda: {exc}")
+    raise SystemExit(1)  # app.abort exits; this line is for type checkers and stub apps
+
+
+def _announce(app: Any, result: BuildResult) -> None:
+    archive = result.archive
+    app.display_success(
+        f"Lambda function zip for {result.target.label}: {archive.path} "
+        f"({archive.size:,} bytes, CodeSha256 {archive.code_sha256})"
+    )
+    app.display_info(f"Manifest: {result.manifest}")
+
+
+class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
+    """Writes the Lambda artifact after a standard wheel build."""
+
+    PLUGIN_NAME = PLUGIN_NAME
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._config: LambdaConfig | None = None
+
+    def _key_path(self) -> str:
+        hooks = self.build_config.target_config.get("hooks", {})
+        if isinstance(hooks, Mapping) and PLUGIN_NAME in hooks:
+            return f"tool.hatch.build.targets.{self.target_name}.hooks.{PLUGIN_NAME}"
+        return f"tool.hatch.build.hooks.{PLUGIN_NAME}"
+
+    def _skip_reason(self, version: str) -> str | None:
+        if _builder_depth[0]:
+            return "the lambda builder is building this wheel itself"
+        if self.target_name != "wheel":
+            return f"it acts on wheel builds, not {self.target_name!r}"
+        if version == "editable":
+            return "editable installs never build a Lambda artifact"
+        return None
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        reason = self._skip_reason(version)
+        if reason:
+            self.app.display_debug(f"hatch-lambda: skipped: {reason}")
+            return
+        try:
+            # Validated before the wheel is written, so a bad table leaves dist/ untouched.
+            self._config = load_and_validate_config(self.config, key_path=self._key_path())
+            prepare_target(self._config, AppReporter(self.app))
+        except HatchLambdaError as exc:
+            _abort(self.app, exc)
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        if self._config is None:
+            return
+        try:
+            result = build_function(
+                self._config,
+                project_wheel=Path(artifact_path),
+                output_dir=output_directory(self._config, Path(self.root)),
+                reporter=AppReporter(self.app),
+            )
+        except HatchLambdaError as exc:
+            _abort(self.app, exc)
+        _announce(self.app, result)
+
+
+class LambdaBuilderConfig(BuilderConfig):
+    @property
+    def directory(self) -> str:
+        # Never dist/ by default: `twine upload dist/*` refuses zips and JSON files.
+        if "directory" in self.target_config or "directory" in self.build_config:
+            return str(super().directory)
+        return self.normalize_build_directory(
+            _lambda_table(self)[0].get("directory", "dist-lambda")
+        )
+
+
+def _lambda_table(config: BuilderConfig) -> tuple[Mapping[str, Any], str, frozenset[str]]:
+    """The options for `hatch build -t lambda`: its own target table if it sets any hatch-lambda
+    option, else the wheel hook's table, so one table serves both ways of building."""
+    own = config.target_config
+    if any(key in own for key in KNOWN_KEYS):
+        return own, f"tool.hatch.build.targets.{PLUGIN_NAME}", HATCHLING_TARGET_KEYS
+    build = config.build_config
+    wheel_hooks = build.get("targets", {}).get("wheel", {}).get("hooks", {})
+    if PLUGIN_NAME in wheel_hooks:
+        key_path = f"tool.hatch.build.targets.wheel.hooks.{PLUGIN_NAME}"
+        return wheel_hooks[PLUGIN_NAME], key_path, HATCHLING_HOOK_KEYS
+    global_hooks = build.get("hooks", {})
+    if PLUGIN_NAME in global_hooks:
+        key_path = f"tool.hatch.build.hooks.{PLUGIN_NAME}"
+        return global_hooks[PLUGIN_NAME], key_path, HATCHLING_HOOK_KEYS
+    return own, f"tool.hatch.build.targets.{PLUGIN_NAME}", HATCHLING_TARGET_KEYS
+
+
+class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
+    """`hatch build -t lambda`: the Lambda artifact alone (its wheel is built in a temp folder)."""
+
+    PLUGIN_NAME = PLUGIN_NAME
+
+    @classmethod
+    def get_config_class(cls) -> type[LambdaBuilderConfig]:
+        return LambdaBuilderConfig
+
+    def get_version_api(self) -> dict[str, Callable[..., str]]:
+        return {"standard": self.build_standard}
+
+    def get_default_build_data(self) -> dict[str, Any]:
+        return {}
+
+    def clean(self, directory: str, versions: list[str]) -> None:
+        remove_artifacts(Path(directory), self.metadata.core.name)
+
+    def build_standard(self, directory: str, **build_data: Any) -> str:
+        table, key_path, foreign = _lambda_table(self.config)
+        try:
+            config = load_and_validate_config(
+                table, key_path=key_path, allowed_foreign_keys=foreign
+            )
+            prepare_target(config, AppReporter(self.app))
+        except HatchLambdaError as exc:
+            _abort(self.app, exc)
+        with tempfile.TemporaryDirectory(prefix="hatch-lambda-wheel-") as tmp, _inside_builder():
+            wheel_builder = WheelBuilder(
+                self.root, plugin_manager=self.plugin_manager, metadata=self.metadata, app=self.app
+            )
+            wheel = Path(next(iter(wheel_builder.build(directory=tmp, versions=["standard"]))))
+            try:
+                result = build_function(
+                    config,
+                    project_wheel=wheel,
+                    output_dir=Path(directory),
+                    reporter=AppReporter(self.app),
+                )
+            except HatchLambdaError as exc:
+                _abort(self.app, exc)
+        _announce(self.app, result)
+        return str(result.archive.path)

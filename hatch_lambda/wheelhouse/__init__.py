@@ -1,0 +1,134 @@
+"""The wheelhouse stage: resolve requirements for the target and gather one wheel per package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.pylock import Pylock
+from packaging.tags import Tag
+from packaging.utils import parse_wheel_filename
+
+from .._report import Reporter
+from ..errors import HatchLambdaError, WheelSelectionError
+from ..requirements import RequirementSet
+from ..target import Target
+from . import _pip, _uv
+from ._fetch import fetch
+from ._indexes import Indexes
+from ._sdist import build_wheel
+from ._select import Chosen, select
+
+__all__ = ["Indexes", "Wheel", "build_wheelhouse", "choose_resolver"]
+
+
+@dataclass(frozen=True)
+class Wheel:
+    name: str
+    version: str
+    path: Path
+    built_from_sdist: bool = False
+
+    @property
+    def tags(self) -> frozenset[Tag]:
+        return parse_wheel_filename(self.path.name)[3]
+
+
+def choose_resolver(name: str) -> str:
+    if name == "auto":
+        return "uv" if _uv.find_uv() else "pip"
+    return name
+
+
+def _resolve(
+    resolver: str,
+    *,
+    requirements: list[str],
+    target: Target,
+    indexes: Indexes,
+    workdir: Path,
+    reporter: Reporter,
+) -> Pylock:
+    backend = _uv.resolve if resolver == "uv" else _pip.resolve
+    try:
+        # Wheels only first: a resolver allowed to build sdists will happily pick a release whose
+        # only file for this target is an sdist (numpy 2.3 on python3.11) over one with a wheel.
+        return backend(
+            requirements,
+            target,
+            indexes,
+            allow_sdists=False,
+            workdir=workdir / "pass1",
+            reporter=reporter,
+        )
+    except HatchLambdaError as first:
+        reporter.debug(f"wheel-only resolution failed; retrying with sdists allowed:\n{first}")
+        return backend(
+            requirements,
+            target,
+            indexes,
+            allow_sdists=True,
+            workdir=workdir / "pass2",
+            reporter=reporter,
+        )
+
+
+def build_wheelhouse(
+    requirements: RequirementSet,
+    target: Target,
+    indexes: Indexes,
+    *,
+    resolver: str,
+    workdir: Path,
+    reporter: Reporter,
+) -> list[Wheel]:
+    """One target-loadable wheel for every package the requirements need, sorted by name."""
+    lines = requirements.lines()
+    if not lines:
+        reporter.info("No dependencies to bundle")
+        return []
+    backend = choose_resolver(resolver)
+    reporter.waiting(
+        f"Resolving {len(lines)} requirements from {requirements.source} for {target.label} "
+        f"with {backend}"
+    )
+    lock = _resolve(
+        backend,
+        requirements=lines,
+        target=target,
+        indexes=indexes,
+        workdir=workdir / "resolve",
+        reporter=reporter,
+    )
+    chosen = select(lock, target)
+    paths = fetch(chosen, workdir / "downloads", indexes, reporter)
+
+    wheels: list[Wheel] = []
+    for item, path in zip(chosen, paths):
+        if item.is_wheel:
+            wheels.append(Wheel(item.name, item.version, path))
+        else:
+            built = build_wheel(
+                item,
+                path,
+                target,
+                indexes,
+                use_uv=backend == "uv",
+                workdir=workdir / "sdists",
+                reporter=reporter,
+            )
+            wheels.append(Wheel(item.name, item.version, built, built_from_sdist=True))
+    _check_tags(chosen, wheels, target)
+    return wheels
+
+
+def _check_tags(chosen: list[Chosen], wheels: list[Wheel], target: Target) -> None:
+    # Whatever a backend believed about the platform, only the target's own tag list decides.
+    bad = [
+        f"{w.name} {w.version}: {w.path.name} is not loadable on {target.label} "
+        f"(looked for {target.describe_tags(3)})"
+        for w in wheels
+        if not target.accepts(w.tags)
+    ]
+    if bad:
+        raise WheelSelectionError("\n".join(bad))

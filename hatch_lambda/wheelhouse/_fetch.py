@@ -1,0 +1,106 @@
+"""Downloads the chosen files concurrently, checking each against its recorded hash."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from filelock import FileLock
+
+from .._report import Reporter
+from ..cache import file_slot
+from ..errors import FetchError
+from ._indexes import Indexes, strip_credentials
+from ._select import Chosen
+
+_WORKERS = 8
+_CHUNK = 1 << 20
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _local_path(url: str) -> Path | None:
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    if parts.scheme == "" or (len(parts.scheme) == 1 and os.name == "nt"):
+        return Path(url)
+    return None
+
+
+def _download(url: str, dest: Path, indexes: Indexes) -> None:
+    request = urllib.request.Request(strip_credentials(url))
+    auth = indexes.authorization_for(url)
+    if auth:
+        request.add_header("Authorization", auth)
+    with urllib.request.urlopen(request, timeout=120) as response, dest.open("wb") as out:
+        shutil.copyfileobj(response, out, _CHUNK)
+
+
+def _fetch_one(item: Chosen, workdir: Path, indexes: Indexes) -> Path:
+    expected = item.hashes.get("sha256")
+    local = _local_path(item.url)
+    if local is not None and expected is None:
+        return local
+    slot = file_slot(expected, item.filename) if expected else workdir / item.filename
+    if slot.exists():
+        return slot
+    slot.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(slot) + ".lock"):
+        if slot.exists():
+            return slot
+        fd, tmp_name = tempfile.mkstemp(dir=slot.parent, prefix=".part-")
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if local is not None:
+                shutil.copyfile(local, tmp)
+            else:
+                _download(item.url, tmp, indexes)
+            if expected is not None:
+                actual = _sha256(tmp)
+                if actual != expected:
+                    raise FetchError(
+                        f"{item.filename} ({item.label}) failed its hash check: expected sha256 "
+                        f"{expected}, got {actual}. The file at {strip_credentials(item.url)} is not "
+                        "the one that was resolved or locked; check the index, then rebuild."
+                    )
+            tmp.replace(slot)
+        except (OSError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise FetchError(
+                f"cannot download {item.filename} ({item.label}) from "
+                f"{strip_credentials(item.url)}: {reason}"
+            ) from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    return slot
+
+
+def fetch(
+    items: Sequence[Chosen], workdir: Path, indexes: Indexes, reporter: Reporter
+) -> list[Path]:
+    """Local paths of *items*, in order; cached files are reused by digest."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    reporter.waiting(f"Fetching {len(items)} distribution files")
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        paths = list(pool.map(lambda item: _fetch_one(item, workdir, indexes), items))
+    for item, path in zip(items, paths):
+        reporter.debug(f"  {item.filename} -> {path}", level=2)
+    return paths

@@ -1,0 +1,98 @@
+"""Resolves with pip's dry-run install report, run for the target's markers and tags."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from packaging.pylock import Pylock, PylockValidationError
+
+from .._report import Reporter
+from .._subprocess import run
+from ..errors import ResolutionError
+from ..target import Target
+from ._indexes import Indexes
+
+_BOOTSTRAP = Path(__file__).with_name("_pip_target.py")
+
+
+def resolve(
+    requirements: list[str],
+    target: Target,
+    indexes: Indexes,
+    *,
+    allow_sdists: bool,
+    workdir: Path,
+    reporter: Reporter,
+) -> Pylock:
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / "requirements.txt"
+    source.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
+    report = workdir / "pip-report.json"
+    argv = [
+        sys.executable,
+        str(_BOOTSTRAP),
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--report",
+        str(report),
+        "--target",
+        str(workdir / "unused-target"),
+        "--python-version",
+        target.python_version,
+        "--implementation",
+        "cp",
+        "--abi",
+        target.runtime.cpython_tag,
+        "-r",
+        str(source),
+    ]
+    for platform in target.platforms:
+        argv += ["--platform", platform]
+    if not allow_sdists:
+        argv.append("--only-binary=:all:")
+    spec = {"environment": target.marker_environment(), "allow_sdists": allow_sdists}
+    run(
+        argv,
+        what=f"resolving {len(requirements)} requirements with pip for {target.label}",
+        reporter=reporter,
+        env={**indexes.pip_env(), "HATCH_LAMBDA_PIP_TARGET": json.dumps(spec)},
+        cwd=workdir,
+    )
+    return report_to_pylock(json.loads(report.read_text(encoding="utf-8")), report)
+
+
+def report_to_pylock(report: dict[str, Any], origin: Path) -> Pylock:
+    """Express pip's installation report (one chosen file a package) as a PEP 751 lock."""
+    packages: list[dict[str, Any]] = []
+    for item in report.get("install", []):
+        meta = item["metadata"]
+        info = item["download_info"]
+        url: str = info["url"]
+        entry: dict[str, Any] = {
+            "url": url,
+            "hashes": info.get("archive_info", {}).get("hashes", {}),
+        }
+        package: dict[str, Any] = {"name": meta["name"], "version": meta["version"]}
+        if "dir_info" in info or "vcs_info" in info:
+            raise ResolutionError(
+                f"{meta['name']} comes from {url}, a directory or VCS checkout, which "
+                "hatch-lambda does not bundle yet; publish it as a wheel or depend on a release"
+            )
+        if url.split("?", maxsplit=1)[0].split("#", maxsplit=1)[0].endswith(".whl"):
+            package["wheels"] = [entry]
+        else:
+            package["sdist"] = entry
+        packages.append(package)
+    try:
+        return Pylock.from_dict(
+            {"lock-version": "1.0", "created-by": "hatch-lambda (pip report)", "packages": packages}
+        )
+    except PylockValidationError as exc:
+        raise ResolutionError(f"pip's report {origin} is not usable: {exc}") from exc

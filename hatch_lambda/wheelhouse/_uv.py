@@ -1,0 +1,102 @@
+"""Resolves with ``uv pip compile`` into a PEP 751 lock for the target."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from packaging.pylock import Pylock
+
+from .._report import Reporter
+from .._subprocess import run
+from ..errors import ResolutionError, ToolError
+from ..target import Target, manylinux_glibc
+from ._indexes import Indexes
+from ._lockfile import load_pylock
+
+# The manylinux levels uv can be told about (`uv pip compile --help`, --python-platform).
+_UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
+
+
+def find_uv() -> str | None:
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return shutil.which("uv")
+    try:
+        return str(find_uv_bin())
+    except FileNotFoundError:
+        return shutil.which("uv")
+
+
+def uv_python_platform(target: Target) -> str:
+    """The highest ``--python-platform`` uv knows that does not exceed the target's glibc.
+
+    uv cannot name every glibc (nothing between 2.17 and 2.28), so for Amazon Linux 2 this is
+    manylinux_2_17; the selection stage then checks every chosen wheel against the exact tag list.
+    """
+    ceilings = [g for p in target.platforms if (parsed := manylinux_glibc(p)) for g in [parsed[0]]]
+    if not ceilings:
+        raise ResolutionError(
+            f"the uv resolver needs at least one manylinux platform tag, and platform-tags "
+            f'{list(target.platforms)!r} has none; set resolver = "pip"'
+        )
+    major, minor = max(ceilings)
+    usable = [m for m in _UV_MANYLINUX_MINORS if major == 2 and m <= minor]
+    if not usable:
+        raise ResolutionError(
+            f"uv cannot resolve for glibc {major}.{minor} (its oldest level is manylinux_2_17); "
+            f'set resolver = "pip"'
+        )
+    return f"{target.machine}-manylinux_2_{usable[-1]}"
+
+
+def resolve(
+    requirements: list[str],
+    target: Target,
+    indexes: Indexes,
+    *,
+    allow_sdists: bool,
+    workdir: Path,
+    reporter: Reporter,
+) -> Pylock:
+    uv = find_uv()
+    if uv is None:
+        raise ToolError(
+            "uv is not installed in the build environment; install it (pip install uv) "
+            'or set resolver = "pip"'
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / "requirements.in"
+    source.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
+    out = workdir / "pylock.toml"
+    argv = [
+        uv,
+        "pip",
+        "compile",
+        str(source),
+        "--format",
+        "pylock.toml",
+        "--output-file",
+        str(out),
+        "--python",
+        sys.executable,
+        "--python-version",
+        target.python_version,
+        "--python-platform",
+        uv_python_platform(target),
+        "--no-header",
+        "--quiet",
+        "--no-progress",
+    ]
+    if not allow_sdists:
+        argv += ["--only-binary", ":all:"]
+    run(
+        argv,
+        what=f"resolving {len(requirements)} requirements with uv for {target.label}",
+        reporter=reporter,
+        env={**indexes.uv_env(), "UV_PYTHON_DOWNLOADS": "never"},
+        cwd=workdir,
+    )
+    return load_pylock(out)
