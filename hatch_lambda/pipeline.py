@@ -59,8 +59,13 @@ def remove_artifacts(directory: Path, project_name: str) -> list[Path]:
     return removed
 
 
-def output_directory(config: LambdaConfig, project_root: Path) -> Path:
-    return (project_root / config.directory).resolve()
+def output_directory(config: LambdaConfig, wheel_directory: Path) -> Path:
+    """A relative ``directory`` sits beside the wheel's output folder (``dist/``), not inside it.
+
+    The project root would be wrong here: ``python -m build`` builds the wheel from an unpacked
+    sdist in a temporary folder that is deleted afterwards.
+    """
+    return (wheel_directory.resolve().parent / config.directory).resolve()
 
 
 def build_function(
