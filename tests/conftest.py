@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.index import build_index, serve
+from support.project import Project, clean_env
+
+
+@pytest.fixture(scope="session")
+def index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_index(tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def index(index_root: Path) -> Iterator[tuple[str, list[str]]]:
+    with serve(index_root) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def index_url(index: tuple[str, list[str]]) -> str:
+    return index[0]
+
+
+@pytest.fixture(scope="session")
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def app(tmp_path: Path, build_cache: Path, index_url: str) -> Project:
+    """The fixture project `fx-app`, with the local index as its only package source."""
+    return Project.copy(tmp_path / "app", clean_env(build_cache), index_url)

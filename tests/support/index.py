@@ -1,0 +1,164 @@
+"""Builds the local package index from fixtures/ and serves it on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import html
+import io
+import shutil
+import sys
+import tarfile
+import threading
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def _record_hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def make_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    tag: str,
+    *,
+    requires: list[str] | tuple[str, ...] = (),
+    extra_files: dict[str, bytes] | None = None,
+) -> Path:
+    """Write a real wheel whose module ``<name>`` records *tag* as ``WHEEL_TAG``."""
+    module = name.replace("-", "_")
+    dist_info = f"{module}-{version}.dist-info"
+    pure = tag.endswith("-none-any")
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires
+    )
+    wheel_meta = "Wheel-Version: 1.0\nGenerator: hatch-lambda-tests\n"
+    wheel_meta += f"Root-Is-Purelib: {'true' if pure else 'false'}\n"
+    interpreters, abis, platforms = tag.split("-")
+    for i in interpreters.split("."):
+        for a in abis.split("."):
+            for p in platforms.split("."):
+                wheel_meta += f"Tag: {i}-{a}-{p}\n"
+    files: dict[str, bytes] = {
+        f"{module}/__init__.py": f"WHEEL_TAG = {tag!r}\nVERSION = {version!r}\n".encode(),
+        **(extra_files or {}),
+        f"{dist_info}/METADATA": metadata.encode(),
+        f"{dist_info}/WHEEL": wheel_meta.encode(),
+    }
+    path = directory / f"{module}-{version}-{tag}.whl"
+    record = [f"{p},sha256={_record_hash(d)},{len(d)}" for p, d in files.items()]
+    record.append(f"{dist_info}/RECORD,,")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p, d in files.items():
+            zf.writestr(zipfile.ZipInfo(p, (2020, 1, 1, 0, 0, 0)), d)
+        zf.writestr(zipfile.ZipInfo(f"{dist_info}/RECORD", (2020, 1, 1, 0, 0, 0)), "\n".join(record) + "\n")
+    return path
+
+
+def make_sdist(directory: Path, source: Path) -> Path:
+    """Pack a fixtures/sdists/ folder (with the shared in-tree backend) into an sdist."""
+    pyproject = tomllib.loads((source / "pyproject.toml").read_text())
+    name, version = pyproject["project"]["name"], pyproject["project"]["version"]
+    stem = f"{name.replace('-', '_')}-{version}"
+    members = {
+        "pyproject.toml": (source / "pyproject.toml").read_bytes(),
+        "fx.json": (source / "fx.json").read_bytes(),
+        "_backend.py": (source.parent / "_backend.py").read_bytes(),
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+    }
+    path = directory / f"{stem}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for member, data in sorted(members.items()):
+            info = tarfile.TarInfo(f"{stem}/{member}")
+            info.size = len(data)
+            info.mtime = 1577836800
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def build_index(root: Path) -> Path:
+    """Write every fixture distribution under root/files and PEP 503 pages under root/simple."""
+    files = root / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    spec: dict[str, Any] = tomllib.loads((FIXTURES / "index.toml").read_text())
+    for entry in spec["wheel"]:
+        for tag in entry["tags"]:
+            make_wheel(files, entry["name"], entry["version"], tag, requires=entry.get("requires", []))
+    for source in sorted((FIXTURES / "sdists").iterdir()):
+        if source.is_dir():
+            make_sdist(files, source)
+    write_simple_pages(root)
+    return root
+
+
+def write_simple_pages(root: Path) -> None:
+    files = root / "files"
+    simple = root / "simple"
+    if simple.exists():
+        shutil.rmtree(simple)
+    by_project: dict[str, list[Path]] = {}
+    for path in sorted(files.iterdir()):
+        stem = path.name.split("-")[0]
+        by_project.setdefault(canonicalize_name(stem), []).append(path)
+    for project, paths in by_project.items():
+        page = simple / project / "index.html"
+        page.parent.mkdir(parents=True)
+        links = "".join(
+            f'<a href="../../files/{html.escape(p.name)}#sha256='
+            f'{hashlib.sha256(p.read_bytes()).hexdigest()}">{html.escape(p.name)}</a>\n'
+            for p in paths
+        )
+        page.write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+    index = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(by_project))
+    (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{index}</body></html>\n")
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    credentials: str | None = None
+    requests_seen: list[str]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.requests_seen.append(self.path)
+        if self.credentials is not None:
+            expected = "Basic " + base64.b64encode(self.credentials.encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="fixtures"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+        super().do_GET()
+
+
+@contextmanager
+def serve(root: Path, credentials: str | None = None) -> Iterator[tuple[str, list[str]]]:
+    """Serve *root* on 127.0.0.1; yields the simple index URL and the list of requested paths."""
+    seen: list[str] = []
+    handler = type("Handler", (_QuietHandler,), {"credentials": credentials, "requests_seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple", seen
+    finally:
+        server.shutdown()
+        server.server_close()

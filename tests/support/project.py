@@ -1,0 +1,109 @@
+"""A fixture project copied into a temporary folder, configured and built with the real hatchling."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from .index import FIXTURES
+
+# Variables of the machine running the tests that would leak into builds (this machine's pip
+# settings point at local wheel folders, for instance): builds get a clean slate.
+_LEAKY_PREFIXES = ("PIP_", "UV_", "HATCH_", "SOURCE_DATE_EPOCH", "VIRTUAL_ENV")
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+def clean_env(cache: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_LEAKY_PREFIXES)}
+    env.update(
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        UV_CACHE_DIR=str(cache / "uv"),
+        UV_NO_CONFIG="1",
+        HATCH_LAMBDA_CACHE_DIR=str(cache / "hatch-lambda"),
+    )
+    env.update(extra)
+    return env
+
+
+class Project:
+    def __init__(self, path: Path, env: dict[str, str], index_url: str | None = None) -> None:
+        self.path = path
+        self.env = env
+        self.index_url = index_url
+        self.template = (path / "pyproject.toml").read_text()
+
+    @classmethod
+    def copy(
+        cls, destination: Path, env: dict[str, str], index_url: str | None = None, name: str = "app"
+    ) -> Project:
+        shutil.copytree(FIXTURES / "projects" / name, destination)
+        return cls(destination, env, index_url)
+
+    def configure(self, table: dict[str, Any] | None, *, at: str = "targets.wheel.hooks.lambda") -> None:
+        text = self.template
+        if table is not None:
+            if self.index_url and "index-url" not in table:
+                table = {**table, "index-url": self.index_url}
+            body = "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items())
+            text += f"\n[tool.hatch.build.{at}]\n{body}"
+        (self.path / "pyproject.toml").write_text(text)
+
+    def run(self, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv,
+            cwd=self.path,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    def hatchling(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """`hatchling build ARGS`: the command `hatch build` runs inside its build environment."""
+        return self.run([sys.executable, "-m", "hatchling", "build", *args], **env)
+
+    def build_wheel(self, **env: str) -> subprocess.CompletedProcess[str]:
+        proc = self.hatchling("-t", "wheel", **env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc
+
+    @property
+    def lambda_dir(self) -> Path:
+        return self.path / "dist-lambda"
+
+    def artifacts(self, suffix: str = ".zip") -> list[Path]:
+        return sorted(self.lambda_dir.glob(f"*{suffix}")) if self.lambda_dir.exists() else []
+
+    def only_zip(self) -> Path:
+        zips = self.artifacts()
+        assert len(zips) == 1, zips
+        return zips[0]
+
+    def manifest(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.only_zip().with_suffix(".json").read_text())
+        return data
+
+
+def unpack(zip_path: Path, destination: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(destination)
+    return destination
