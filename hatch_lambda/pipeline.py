@@ -59,13 +59,15 @@ def remove_artifacts(directory: Path, project_name: str) -> list[Path]:
     return removed
 
 
-def output_directory(config: LambdaConfig, wheel_directory: Path) -> Path:
-    """A relative ``directory`` sits beside the wheel's output folder (``dist/``), not inside it.
+def output_directory(config: LambdaConfig, project_root: Path, wheel_directory: Path) -> Path:
+    """Where a relative ``directory`` points: the project root, as for any Hatch setting.
 
-    The project root would be wrong here: ``python -m build`` builds the wheel from an unpacked
-    sdist in a temporary folder that is deleted afterwards.
+    The exception is a build from an unpacked sdist (``python -m build`` does that in a temporary
+    folder that is deleted afterwards): there the artifact goes beside the wheel's output folder,
+    which is the project's ``dist/``.
     """
-    return (wheel_directory.resolve().parent / config.directory).resolve()
+    base = wheel_directory.resolve().parent if (project_root / "PKG-INFO").is_file() else project_root
+    return (base / config.directory).resolve()
 
 
 def build_function(
@@ -82,12 +84,21 @@ def build_function(
         project_wheel, extras=config.extras, environment=target.marker_environment()
     )
     indexes = Indexes.from_options(config.index_url, config.extra_index_urls, config.find_links)
-    resolver = choose_resolver(config.resolver) if reqs.requirements else None
+    custom = config.platform_tags is not None
+    resolver = (
+        choose_resolver(config.resolver, custom_platforms=custom) if reqs.requirements else None
+    )
 
     with tempfile.TemporaryDirectory(prefix="hatch-lambda-") as tmp:
         work = Path(tmp)
         wheels = build_wheelhouse(
-            reqs, target, indexes, resolver=config.resolver, workdir=work, reporter=reporter
+            reqs,
+            target,
+            indexes,
+            resolver=config.resolver,
+            custom_platforms=custom,
+            workdir=work,
+            reporter=reporter,
         )
         tree = InstallTree(root=work / "tree", unbundled=work / "unbundled")
         project_name, project_version, _, project_tags = parse_wheel_filename(project_wheel.name)

@@ -102,7 +102,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
             result = build_function(
                 self._config,
                 project_wheel=Path(artifact_path),
-                output_dir=output_directory(self._config, Path(self.directory)),
+                output_dir=output_directory(self._config, Path(self.root), Path(self.directory)),
                 reporter=AppReporter(self.app),
             )
         except HatchLambdaError as exc:

@@ -34,9 +34,14 @@ class Wheel:
         return parse_wheel_filename(self.path.name)[3]
 
 
-def choose_resolver(name: str) -> str:
+def choose_resolver(name: str, *, custom_platforms: bool = False) -> str:
+    """``auto`` means uv, the fastest, unless it is missing or cannot express the platform tags.
+
+    uv takes one named platform, not a list: a ``platform-tags`` override goes to pip, which takes
+    the list as given.
+    """
     if name == "auto":
-        return "uv" if _uv.find_uv() else "pip"
+        return "uv" if _uv.find_uv() and not custom_platforms else "pip"
     return name
 
 
@@ -79,6 +84,7 @@ def build_wheelhouse(
     indexes: Indexes,
     *,
     resolver: str,
+    custom_platforms: bool,
     workdir: Path,
     reporter: Reporter,
 ) -> list[Wheel]:
@@ -87,7 +93,7 @@ def build_wheelhouse(
     if not lines:
         reporter.info("No dependencies to bundle")
         return []
-    backend = choose_resolver(resolver)
+    backend = choose_resolver(resolver, custom_platforms=custom_platforms)
     reporter.waiting(
         f"Resolving {len(lines)} requirements from {requirements.source} for {target.label} "
         f"with {backend}"
