@@ -11,6 +11,7 @@ from ._report import Reporter
 from .errors import ToolError, redact
 
 _TAIL_LINES = 25
+_SHOWN_COMMAND = 400  # characters of a failed command shown in the error; -vv logs it whole
 
 
 def run(
@@ -51,8 +52,9 @@ def run(
     if proc.returncode != 0:
         output = (proc.stderr + proc.stdout).strip().splitlines()[-_TAIL_LINES:]
         tail = "\n".join(f"    {line}" for line in output)
+        command = shown if len(shown) <= _SHOWN_COMMAND else shown[:_SHOWN_COMMAND] + " ..."
         raise ToolError(
-            f"{what} failed (exit status {proc.returncode}).\n  command: {redact(shown)}\n"
+            f"{what} failed (exit status {proc.returncode}).\n  command: {redact(command)}\n"
             f"  last lines of its output:\n{tail}" + (f"\n  {advice}" if advice else "")
         )
     return proc

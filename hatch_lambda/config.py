@@ -98,12 +98,19 @@ class _Collector:
         self.problems.append(message)
 
 
+# Other names for Lambda's architectures, which spelling similarity alone would get wrong.
+_ALIASES = {
+    "amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64", "aarch64": "arm64", "armv8": "arm64",
+}  # fmt: skip
+
+
 def _one_of(c: _Collector, key: str, value: Any, allowed: Sequence[str]) -> str | None:
     if isinstance(value, str) and value in allowed:
         return value
     hint = ""
     if isinstance(value, str):
-        close = difflib.get_close_matches(value, allowed, n=1)
+        alias = _ALIASES.get(value.lower())
+        close = [alias] if alias in allowed else difflib.get_close_matches(value, allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
     c.add(f"{c.key(key)} must be one of {', '.join(map(repr, allowed))}, not {value!r}{hint}")
     return None

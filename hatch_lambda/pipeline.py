@@ -66,7 +66,9 @@ def output_directory(config: LambdaConfig, project_root: Path, wheel_directory: 
     folder that is deleted afterwards): there the artifact goes beside the wheel's output folder,
     which is the project's ``dist/``.
     """
-    base = wheel_directory.resolve().parent if (project_root / "PKG-INFO").is_file() else project_root
+    base = (
+        wheel_directory.resolve().parent if (project_root / "PKG-INFO").is_file() else project_root
+    )
     return (base / config.directory).resolve()
 
 

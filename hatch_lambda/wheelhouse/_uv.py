@@ -12,7 +12,7 @@ from .._report import Reporter
 from .._subprocess import run
 from ..errors import ResolutionError, ToolError
 from ..target import Target, manylinux_glibc
-from ._indexes import Indexes
+from ._indexes import Indexes, resolution_advice
 from ._lockfile import load_pylock
 
 # The manylinux levels uv can be told about (`uv pip compile --help`, --python-platform).
@@ -98,5 +98,6 @@ def resolve(
         reporter=reporter,
         env={**indexes.uv_env(), "UV_PYTHON_DOWNLOADS": "never"},
         cwd=workdir,
+        advice=resolution_advice(target.label, target.describe_tags(2)),
     )
     return load_pylock(out)

@@ -1,0 +1,66 @@
+"""Audit rules run on the install tree before anything is archived."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hatch_lambda.audit import audit_tree, check_handler
+from hatch_lambda.target import resolve_target
+
+
+def write(root: Path, name: str, text: str = "") -> None:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def handler(event, context):\n    return 1\n",
+        "async def handler(event, context):\n    return 1\n",
+        "from .impl import handler\n",
+        "import json as handler\n",
+        "handler = make_handler()\n",
+        "handler: object = object()\n",
+        "try:\n    from fast import handler\nexcept ImportError:\n    def handler(e, c): pass\n",
+        "class handler:\n    pass\n",
+    ],
+)
+def test_handler_definitions_that_count(tmp_path: Path, source: str) -> None:
+    write(tmp_path, "pkg/app.py", source)
+    assert check_handler(tmp_path, "pkg.app.handler") == []
+
+
+def test_handler_in_a_package_module(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/app/__init__.py", "def handler(e, c):\n    pass\n")
+    assert check_handler(tmp_path, "pkg.app.handler") == []
+
+
+def test_handler_not_defined_only_inside_a_function(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/app.py", "def main():\n    def handler(e, c):\n        pass\n")
+    [finding] = check_handler(tmp_path, "pkg.app.handler")
+    assert finding.rule == "handler" and finding.path == "pkg/app.py"
+    assert "defines no 'handler' at module level (its functions: main)" in finding.message
+
+
+def test_handler_module_with_a_syntax_error(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/app.py", "def handler(:\n")
+    [finding] = check_handler(tmp_path, "pkg.app.handler")
+    assert "cannot be parsed (line 1)" in finding.message
+
+
+def test_foreign_bytecode_and_foreign_wheel_tags_are_found(tmp_path: Path) -> None:
+    target, _ = resolve_target("python3.12", "arm64")
+    write(tmp_path, "pkg/__pycache__/mod.cpython-311.pyc")
+    write(tmp_path, "pkg/__pycache__/ok.cpython-312.pyc")
+    write(tmp_path, "good-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_aarch64\n")
+    write(tmp_path, "bad-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_x86_64\n")
+    findings = audit_tree(tmp_path, target, handler=None)
+    assert [(f.rule, f.path) for f in findings] == [
+        ("wheel-tags", "bad-1.0.dist-info/WHEEL"),
+        ("bytecode", "pkg/__pycache__/mod.cpython-311.pyc"),
+    ]
+    assert "bytecode for cpython-311, not cpython-312" in findings[1].message

@@ -1,0 +1,82 @@
+"""The one validator: every problem at once, each with its full key path."""
+
+from __future__ import annotations
+
+import pytest
+
+from hatch_lambda.config import LambdaConfig, load_and_validate_config
+from hatch_lambda.errors import ConfigError
+
+KEY = "tool.hatch.build.targets.wheel.hooks.lambda"
+
+
+def problems(table: dict[str, object]) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_and_validate_config(table, key_path=KEY)
+    assert isinstance(info.value, ValueError)
+    return info.value.problems
+
+
+def test_defaults() -> None:
+    config = load_and_validate_config({}, key_path=KEY)
+    assert config == LambdaConfig()
+    assert (config.runtime, config.architecture, config.resolver) == ("python3.14", "x86_64", "auto")
+    assert config.directory == "dist-lambda"
+
+
+def test_every_problem_is_reported_with_its_key() -> None:
+    found = problems(
+        {
+            "runtime": "python3.15",
+            "architecture": "amd64",
+            "handler": "app",
+            "extras": ["ok", "", "bad extra"],
+            "platform-tags": ["manylinux_2_17_x86_64", "Not A Tag"],
+            "resolver": 3,
+            "directory": "",
+            "runtimes": ["python3.12"],
+        }
+    )
+    assert found == [
+        f"{KEY}.architecture must be one of 'x86_64', 'arm64', not 'amd64' (did you mean 'x86_64'?)",
+        f"{KEY}.directory must be a non-empty string, not ''",
+        f"{KEY}.extras[1] must be a non-empty string, not ''",
+        f"{KEY}.handler must name a module and a function, like 'my_pkg.app.handler', not 'app'",
+        f"{KEY}.platform-tags[1] must be a platform tag such as 'manylinux_2_17_x86_64', not 'Not A Tag'",
+        f"{KEY}.resolver must be one of 'auto', 'uv', 'pip', not 3",
+        f"{KEY}.runtime must be one of 'python3.9', 'python3.10', 'python3.11', 'python3.12', "
+        "'python3.13', 'python3.14', not 'python3.15' (did you mean 'python3.14'?)",
+        f"{KEY}.runtimes is not a hatch-lambda option; did you mean 'runtime'? (known options: "
+        "runtime, architecture, handler, extras, resolver, platform-tags, directory, index-url, "
+        "extra-index-urls, find-links)",
+    ]
+
+
+def test_invalid_extra_name_is_reported_at_its_index() -> None:
+    assert problems({"extras": ["ok", "bad extra"]}) == [
+        f"{KEY}.extras[1] is not a valid extra name: 'bad extra'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "key", ["dependencies", "enable-by-default", "require-runtime-dependencies", "require-runtime-features"]
+)
+def test_hatchlings_own_hook_keys_are_allowed(key: str) -> None:
+    load_and_validate_config({key: True}, key_path=KEY)
+
+
+def test_credentials_in_bad_values_are_redacted() -> None:
+    found = problems({"index-url": 5, "extra-index-urls": "https://user:s3cret@example.com/simple"})
+    assert all("s3cret" not in p for p in found)
+    assert found[0] == f"{KEY}.extra-index-urls must be an array of strings, not 'https://***@example.com/simple'"
+
+
+def test_values_are_kept() -> None:
+    config = load_and_validate_config(
+        {"runtime": "python3.9", "architecture": "arm64", "handler": "a.b.c", "extras": ["x"],
+         "platform-tags": ["manylinux2014_aarch64"], "resolver": "pip"},
+        key_path=KEY,
+    )  # fmt: skip
+    assert config.platform_tags == ("manylinux2014_aarch64",)
+    assert config.extras == ("x",)
+    assert config.handler == "a.b.c"

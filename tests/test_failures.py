@@ -1,0 +1,105 @@
+"""Builds that must fail, and how: each error names the package or key and says what to do."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from support.project import Project
+
+BASE = {"runtime": "python3.12", "architecture": "x86_64", "handler": "fx_app.handler.handler"}
+SET_REPR = re.compile(r"\{'[^}]*'\}|\{[a-z-]+==")
+
+
+def failing_build(app: Project, table: dict[str, object]) -> str:
+    app.configure(table)
+    proc = app.hatchling("-t", "wheel")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "Traceback" not in out
+    assert not SET_REPR.search(out), out
+    assert app.artifacts() == [] and app.artifacts(".json") == []
+    return out
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_pure_python_sdist_is_built_into_a_wheel(app: Project, resolver: str) -> None:
+    app.configure({**BASE, "extras": ["sdist"], "resolver": resolver})
+    app.build_wheel()
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        assert zf.read("fx_sdist_pure/__init__.py").startswith(b"WHEEL_TAG = 'py3-none-any'")
+    packages = {p["name"]: p for p in app.manifest()["packages"]}
+    assert packages["fx-sdist-pure"]["origin"] == "sdist"
+    assert packages["fx-sdist-pure"]["tags"] == ["py3-none-any"]
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_compiled_sdist_fails_naming_package_version_and_remedy(app: Project, resolver: str) -> None:
+    out = failing_build(app, {**BASE, "extras": ["compiled"], "resolver": resolver})
+    assert "fx-sdist-compiled 1.0 has no wheel for python3.12 x86_64" in out
+    assert "compiled code" in out
+    assert "container mode" in out and "pin a version of fx-sdist-compiled" in out
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_package_without_any_loadable_file_fails_naming_it(app: Project, resolver: str) -> None:
+    out = failing_build(app, {**BASE, "extras": ["hostonly"], "resolver": resolver})
+    assert "fx-hostonly" in out
+    assert "python3.12 x86_64" in out
+
+
+def test_unknown_extra_names_the_defined_ones(app: Project) -> None:
+    out = failing_build(app, {**BASE, "extras": ["nope"]})
+    assert "extras ['nope'] are not defined by fx-app" in out
+    assert "'compiled'" in out and "'extra'" in out
+
+
+def test_extras_are_bundled_including_self_references(app: Project) -> None:
+    app.configure({**BASE, "extras": ["again"]})
+    app.build_wheel()
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        assert "fx_extra_dep/__init__.py" in zf.namelist()
+
+
+def test_missing_handler_function_fails_before_the_zip_is_written(app: Project) -> None:
+    out = failing_build(app, {**BASE, "handler": "fx_app.handler.handle"})
+    assert "handler 'fx_app.handler.handle': fx_app/handler.py defines no 'handle'" in out
+    assert "handler, not_a_handler_module_level_value" in out
+
+
+def test_missing_handler_module_fails(app: Project) -> None:
+    out = failing_build(app, {**BASE, "handler": "fx_app.api.handler"})
+    assert "no fx_app/api.py or fx_app/api/__init__.py" in out
+
+
+def test_platform_tags_override_warns_about_tags_lambda_cannot_load(app: Project) -> None:
+    app.configure(
+        {**BASE, "platform-tags": ["musllinux_1_2_x86_64", "manylinux_2_17_x86_64"]}
+    )
+    proc = app.build_wheel()
+    assert (
+        "platform tag 'musllinux_1_2_x86_64' was asked for, but Lambda python3.12 x86_64 cannot "
+        "load such wheels: Lambda runs glibc, not musl" in proc.stderr
+    )
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        # The override is obeyed, in its order: fx-native 2.0's musllinux wheel comes first.
+        assert b"musllinux_1_2_x86_64" in zf.read("fx_native/__init__.py")
+    assert app.manifest()["resolver"] == "pip"
+
+
+def test_platform_tags_override_restricts_the_choice(app: Project) -> None:
+    app.configure({**BASE, "platform-tags": ["manylinux2014_x86_64"]})
+    app.build_wheel()
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        assert b"'cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64'" in zf.read(
+            "fx_native/__init__.py"
+        )
+
+
+def test_uv_refuses_platform_tags_it_cannot_express(app: Project) -> None:
+    out = failing_build(
+        app, {**BASE, "resolver": "uv", "platform-tags": ["musllinux_1_2_x86_64"]}
+    )
+    assert "set resolver = \"pip\"" in out
