@@ -100,8 +100,12 @@ class _Collector:
 
 # Other names for Lambda's architectures, which spelling similarity alone would get wrong.
 _ALIASES = {
-    "amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64", "aarch64": "arm64", "armv8": "arm64",
-}  # fmt: skip
+    "amd64": "x86_64",
+    "x64": "x86_64",
+    "x86-64": "x86_64",
+    "aarch64": "arm64",
+    "armv8": "arm64",
+}
 
 
 def _one_of(c: _Collector, key: str, value: Any, allowed: Sequence[str]) -> str | None:

@@ -56,8 +56,16 @@ def test_foreign_bytecode_and_foreign_wheel_tags_are_found(tmp_path: Path) -> No
     target, _ = resolve_target("python3.12", "arm64")
     write(tmp_path, "pkg/__pycache__/mod.cpython-311.pyc")
     write(tmp_path, "pkg/__pycache__/ok.cpython-312.pyc")
-    write(tmp_path, "good-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_aarch64\n")
-    write(tmp_path, "bad-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_x86_64\n")
+    write(
+        tmp_path,
+        "good-1.0.dist-info/WHEEL",
+        "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_aarch64\n",
+    )
+    write(
+        tmp_path,
+        "bad-1.0.dist-info/WHEEL",
+        "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_x86_64\n",
+    )
     findings = audit_tree(tmp_path, target, handler=None)
     assert [(f.rule, f.path) for f in findings] == [
         ("wheel-tags", "bad-1.0.dist-info/WHEEL"),

@@ -51,9 +51,13 @@ def build(tmp_path_factory: pytest.TempPathFactory, build_cache: Path, index_url
             where = tmp_path_factory.mktemp(f"{runtime}-{architecture}-{resolver}")
             project = Project.copy(where / "app", clean_env(build_cache), index_url)
             project.configure(
-                {"runtime": runtime, "architecture": architecture, "handler": HANDLER,
-                 "resolver": resolver}
-            )  # fmt: skip
+                {
+                    "runtime": runtime,
+                    "architecture": architecture,
+                    "handler": HANDLER,
+                    "resolver": resolver,
+                }
+            )
             project.build_wheel()
             _built[key] = (project.only_zip(), project.manifest())
         return _built[key]

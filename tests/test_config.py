@@ -20,7 +20,11 @@ def problems(table: dict[str, object]) -> list[str]:
 def test_defaults() -> None:
     config = load_and_validate_config({}, key_path=KEY)
     assert config == LambdaConfig()
-    assert (config.runtime, config.architecture, config.resolver) == ("python3.14", "x86_64", "auto")
+    assert (config.runtime, config.architecture, config.resolver) == (
+        "python3.14",
+        "x86_64",
+        "auto",
+    )
     assert config.directory == "dist-lambda"
 
 
@@ -59,7 +63,13 @@ def test_invalid_extra_name_is_reported_at_its_index() -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["dependencies", "enable-by-default", "require-runtime-dependencies", "require-runtime-features"]
+    "key",
+    [
+        "dependencies",
+        "enable-by-default",
+        "require-runtime-dependencies",
+        "require-runtime-features",
+    ],
 )
 def test_hatchlings_own_hook_keys_are_allowed(key: str) -> None:
     load_and_validate_config({key: True}, key_path=KEY)
@@ -68,15 +78,24 @@ def test_hatchlings_own_hook_keys_are_allowed(key: str) -> None:
 def test_credentials_in_bad_values_are_redacted() -> None:
     found = problems({"index-url": 5, "extra-index-urls": "https://user:s3cret@example.com/simple"})
     assert all("s3cret" not in p for p in found)
-    assert found[0] == f"{KEY}.extra-index-urls must be an array of strings, not 'https://***@example.com/simple'"
+    assert (
+        found[0]
+        == f"{KEY}.extra-index-urls must be an array of strings, not 'https://***@example.com/simple'"
+    )
 
 
 def test_values_are_kept() -> None:
     config = load_and_validate_config(
-        {"runtime": "python3.9", "architecture": "arm64", "handler": "a.b.c", "extras": ["x"],
-         "platform-tags": ["manylinux2014_aarch64"], "resolver": "pip"},
+        {
+            "runtime": "python3.9",
+            "architecture": "arm64",
+            "handler": "a.b.c",
+            "extras": ["x"],
+            "platform-tags": ["manylinux2014_aarch64"],
+            "resolver": "pip",
+        },
         key_path=KEY,
-    )  # fmt: skip
+    )
     assert config.platform_tags == ("manylinux2014_aarch64",)
     assert config.extras == ("x",)
     assert config.handler == "a.b.c"

@@ -36,7 +36,9 @@ def test_pure_python_sdist_is_built_into_a_wheel(app: Project, resolver: str) ->
 
 
 @pytest.mark.parametrize("resolver", ["uv", "pip"])
-def test_compiled_sdist_fails_naming_package_version_and_remedy(app: Project, resolver: str) -> None:
+def test_compiled_sdist_fails_naming_package_version_and_remedy(
+    app: Project, resolver: str
+) -> None:
     out = failing_build(app, {**BASE, "extras": ["compiled"], "resolver": resolver})
     assert "fx-sdist-compiled 1.0 has no wheel for python3.12 x86_64" in out
     assert "compiled code" in out
@@ -75,9 +77,7 @@ def test_missing_handler_module_fails(app: Project) -> None:
 
 
 def test_platform_tags_override_warns_about_tags_lambda_cannot_load(app: Project) -> None:
-    app.configure(
-        {**BASE, "platform-tags": ["musllinux_1_2_x86_64", "manylinux_2_17_x86_64"]}
-    )
+    app.configure({**BASE, "platform-tags": ["musllinux_1_2_x86_64", "manylinux_2_17_x86_64"]})
     proc = app.build_wheel()
     assert (
         "platform tag 'musllinux_1_2_x86_64' was asked for, but Lambda python3.12 x86_64 cannot "
@@ -99,7 +99,5 @@ def test_platform_tags_override_restricts_the_choice(app: Project) -> None:
 
 
 def test_uv_refuses_platform_tags_it_cannot_express(app: Project) -> None:
-    out = failing_build(
-        app, {**BASE, "resolver": "uv", "platform-tags": ["musllinux_1_2_x86_64"]}
-    )
-    assert "set resolver = \"pip\"" in out
+    out = failing_build(app, {**BASE, "resolver": "uv", "platform-tags": ["musllinux_1_2_x86_64"]})
+    assert 'set resolver = "pip"' in out

@@ -34,9 +34,14 @@ def test_config_problems_are_reported_together_and_nothing_is_written(app: Proje
     assert before["dist"] and before["lambda"]
 
     app.configure(
-        {"runtime": "python3.8", "architekture": "arm64", "extras": ["extra", 3],
-         "resolver": "conda", "enable-by-default": True}
-    )  # fmt: skip
+        {
+            "runtime": "python3.8",
+            "architekture": "arm64",
+            "extras": ["extra", 3],
+            "resolver": "conda",
+            "enable-by-default": True,
+        }
+    )
     proc = app.hatchling("-t", "wheel")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -103,7 +108,9 @@ def test_builder_target_writes_only_the_lambda_artifact(app: Project) -> None:
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in app.artifacts()] == ["fx_app-1.2.3-python3.12-x86_64.zip"]
     assert not (app.path / "dist").exists()
-    assert len(re.findall(r"^Lambda function zip for", proc.stderr, re.M)) == 1  # the wheel hook did not run nested
+    assert (
+        len(re.findall(r"^Lambda function zip for", proc.stderr, re.M)) == 1
+    )  # the wheel hook did not run nested
 
 
 def test_builder_target_reads_its_own_table_and_cleans_only_its_artifacts(app: Project) -> None:
@@ -126,7 +133,10 @@ def test_builder_target_key_paths(app: Project) -> None:
     app.configure({"runtime": "python3.12", "handlr": "x.y"}, at="targets.lambda")
     proc = app.hatchling("-t", "lambda")
     assert proc.returncode != 0
-    assert "tool.hatch.build.targets.lambda.handlr is not a hatch-lambda option; did you mean 'handler'?" in proc.stderr
+    assert (
+        "tool.hatch.build.targets.lambda.handlr is not a hatch-lambda option; did you mean 'handler'?"
+        in proc.stderr
+    )
 
 
 def test_two_checkouts_give_the_same_bytes(app: Project, tmp_path: Path) -> None:
@@ -189,9 +199,18 @@ def test_pip_install_builds_the_zip_in_the_project_by_default(app: Project, tmp_
     app.configure(BASE)
     target = tmp_path / "site"
     proc = app.run(
-        [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps",
-         "--target", str(target), "."]
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-build-isolation",
+            "--no-deps",
+            "--target",
+            str(target),
+            ".",
+        ]
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [p.name for p in app.artifacts()] == ["fx_app-1.2.3-python3.12-x86_64.zip"]
 
@@ -201,9 +220,18 @@ def test_enable_by_default_false_keeps_pip_install_from_building_the_zip(
 ) -> None:
     app.configure({**BASE, "enable-by-default": False})
     proc = app.run(
-        [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps",
-         "--target", str(tmp_path / "site"), "."]
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-build-isolation",
+            "--no-deps",
+            "--target",
+            str(tmp_path / "site"),
+            ".",
+        ]
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert app.artifacts() == []
     app.build_wheel(HATCH_BUILD_HOOK_ENABLE_LAMBDA="true")

@@ -36,7 +36,9 @@ def test_indexes_come_from_the_environment_when_not_configured() -> None:
     assert idx.index_url == "https://a.example/simple"
     assert idx.extra_index_urls == ("https://b.example/simple", "https://c.example/simple")
     assert idx.find_links == ("/wheels",)
-    assert Indexes.from_options("https://mine/simple", [], [], env).index_url == "https://mine/simple"
+    assert (
+        Indexes.from_options("https://mine/simple", [], [], env).index_url == "https://mine/simple"
+    )
     assert Indexes.from_options(None, [], [], {}).index_url == "https://pypi.org/simple"
 
 

@@ -9,8 +9,14 @@ from packaging.utils import parse_wheel_filename
 from hatch_lambda.errors import TargetError
 from hatch_lambda.target import RUNTIMES, manylinux_glibc, manylinux_platforms, resolve_target
 
-CEILING = {"python3.9": 26, "python3.10": 26, "python3.11": 26, "python3.12": 34, "python3.13": 34,
-           "python3.14": 34}  # fmt: skip
+CEILING = {
+    "python3.9": 26,
+    "python3.10": 26,
+    "python3.11": 26,
+    "python3.12": 34,
+    "python3.13": 34,
+    "python3.14": 34,
+}
 MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 ALL = [(r, a) for r in RUNTIMES for a in MACHINE]
 
@@ -39,12 +45,17 @@ def test_tags_for_every_runtime_and_architecture(runtime: str, architecture: str
     platforms = {t.platform for t in target.tags}
     assert platforms == {*target.platforms, "any"}
     assert not [p for p in platforms if p.startswith(("musllinux", "linux_", "macosx", "win"))]
-    assert not [t for t in target.tags if t.interpreter.startswith("cp") and t.interpreter > cp
-                and len(t.interpreter) == len(cp)]  # fmt: skip
+    assert not [
+        t
+        for t in target.tags
+        if t.interpreter.startswith("cp") and t.interpreter > cp and len(t.interpreter) == len(cp)
+    ]
     glibcs = [manylinux_glibc(p) for p in target.platforms]
     assert all(g is not None and g[0] <= (2, ceiling) and g[1] == machine for g in glibcs)
     lowest = 5 if machine == "x86_64" else 17
-    assert target.platforms[-1] == ("manylinux1_x86_64" if lowest == 5 else f"manylinux2014_{machine}")
+    assert target.platforms[-1] == (
+        "manylinux1_x86_64" if lowest == 5 else f"manylinux2014_{machine}"
+    )
     assert f"manylinux_2_{lowest}_{machine}" in target.platforms
 
 
@@ -56,7 +67,11 @@ def test_marker_environment_is_the_targets(runtime: str, architecture: str) -> N
     assert env["python_version"] == version
     assert env["python_full_version"].startswith(version + ".")
     assert env["platform_machine"] == MACHINE[architecture]
-    assert (env["sys_platform"], env["platform_system"], env["os_name"]) == ("linux", "Linux", "posix")
+    assert (env["sys_platform"], env["platform_system"], env["os_name"]) == (
+        "linux",
+        "Linux",
+        "posix",
+    )
     assert env["implementation_name"] == "cpython"
 
 
@@ -88,10 +103,16 @@ def test_compressed_tag_sets_are_parsed_part_by_part(runtime: str, accepted: boo
 
 def test_platform_tags_override_keeps_order_and_warns() -> None:
     target, warnings = resolve_target(
-        "python3.11", "arm64",
-        ["musllinux_1_2_aarch64", "manylinux_2_28_aarch64", "manylinux_2_17_x86_64",
-         "manylinux2014_aarch64", "macosx_11_0_arm64"],
-    )  # fmt: skip
+        "python3.11",
+        "arm64",
+        [
+            "musllinux_1_2_aarch64",
+            "manylinux_2_28_aarch64",
+            "manylinux_2_17_x86_64",
+            "manylinux2014_aarch64",
+            "macosx_11_0_arm64",
+        ],
+    )
     assert target.platforms[:2] == ("musllinux_1_2_aarch64", "manylinux_2_28_aarch64")
     assert target.tags[0] == Tag("cp311", "cp311", "musllinux_1_2_aarch64")
     assert len(warnings) == 4

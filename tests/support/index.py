@@ -67,7 +67,9 @@ def make_wheel(
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for p, d in files.items():
             zf.writestr(zipfile.ZipInfo(p, (2020, 1, 1, 0, 0, 0)), d)
-        zf.writestr(zipfile.ZipInfo(f"{dist_info}/RECORD", (2020, 1, 1, 0, 0, 0)), "\n".join(record) + "\n")
+        zf.writestr(
+            zipfile.ZipInfo(f"{dist_info}/RECORD", (2020, 1, 1, 0, 0, 0)), "\n".join(record) + "\n"
+        )
     return path
 
 
@@ -99,7 +101,9 @@ def build_index(root: Path) -> Path:
     spec: dict[str, Any] = tomllib.loads((FIXTURES / "index.toml").read_text())
     for entry in spec["wheel"]:
         for tag in entry["tags"]:
-            make_wheel(files, entry["name"], entry["version"], tag, requires=entry.get("requires", []))
+            make_wheel(
+                files, entry["name"], entry["version"], tag, requires=entry.get("requires", [])
+            )
     for source in sorted((FIXTURES / "sdists").iterdir()):
         if source.is_dir():
             make_sdist(files, source)

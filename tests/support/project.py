@@ -54,10 +54,16 @@ class Project:
     def copy(
         cls, destination: Path, env: dict[str, str], index_url: str | None = None, name: str = "app"
     ) -> Project:
-        shutil.copytree(FIXTURES / "projects" / name, destination)
+        shutil.copytree(
+            FIXTURES / "projects" / name,
+            destination,
+            ignore=shutil.ignore_patterns("dist", "dist-lambda", "__pycache__"),
+        )
         return cls(destination, env, index_url)
 
-    def configure(self, table: dict[str, Any] | None, *, at: str = "targets.wheel.hooks.lambda") -> None:
+    def configure(
+        self, table: dict[str, Any] | None, *, at: str = "targets.wheel.hooks.lambda"
+    ) -> None:
         text = self.template
         if table is not None:
             if self.index_url and "index-url" not in table:

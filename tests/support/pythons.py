@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 STRICT = os.environ.get("HATCH_LAMBDA_TESTS_STRICT") == "1"
-ARM64_ROOT = Path(os.environ.get("HATCH_LAMBDA_ARM64_ROOT", "/var/cache/hatch-lambda-tests/arm64-root"))
+ARM64_ROOT = Path(
+    os.environ.get("HATCH_LAMBDA_ARM64_ROOT", "/var/cache/hatch-lambda-tests/arm64-root")
+)
 
 
 def missing(reason: str) -> None:
@@ -25,7 +27,9 @@ def missing(reason: str) -> None:
 def find_python(version: str) -> str | None:
     found = shutil.which(f"python{version}")
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    for candidate in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True):
+    for candidate in sorted(
+        pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True
+    ):
         return str(candidate)
     if found and ".pyenv/shims" not in found:
         return found

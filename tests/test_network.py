@@ -1,0 +1,220 @@
+"""Builds against the real package index with a realistic data stack (marked `network`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from email.parser import HeaderParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.tags import parse_tag
+from packaging.version import Version
+
+from hatch_lambda.target import manylinux_glibc
+from support.project import Project, clean_env, unpack
+from support.pythons import call_handler, find_python, missing, qemu_python
+
+pytestmark = pytest.mark.network
+
+STACK = ["requests", "pydantic", "numpy", "pandas", "orjson", "cryptography"]
+REPO = Path(__file__).resolve().parents[1]
+
+HANDLER_SOURCE = """
+import json
+import cryptography.hazmat.primitives.hashes as h
+import numpy, orjson, pandas, pydantic, requests
+
+
+class Item(pydantic.BaseModel):
+    n: int
+
+
+def handler(event, context):
+    digest = h.Hash(h.SHA256()); digest.update(b"x")
+    frame = pandas.DataFrame({"a": numpy.arange(4)})
+    return {
+        "numpy": numpy.__version__,
+        "sum": int(frame["a"].sum()),
+        "item": Item(n=3).n,
+        "orjson": orjson.dumps({"a": 1}).decode(),
+        "sha": digest.finalize().hex()[:8],
+        "requests": requests.__version__,
+    }
+"""
+
+
+def stack_project(tmp_path: Path, cache: Path) -> Project:
+    root = tmp_path / "stack"
+    (root / "src" / "stack").mkdir(parents=True)
+    (root / "src" / "stack" / "__init__.py").write_text("")
+    (root / "src" / "stack" / "app.py").write_text(HANDLER_SOURCE)
+    deps = ", ".join(f'"{d}"' for d in STACK)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", "hatch-lambda"]\nbuild-backend = "hatchling.build"\n\n'
+        f'[project]\nname = "stack"\nversion = "1.0"\ndependencies = [{deps}]\n\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/stack"]\n'
+    )
+    return Project(root, clean_env(cache))
+
+
+def wheel_tags(zip_path: Path) -> dict[str, list[str]]:
+    found = {}
+    with zipfile.ZipFile(zip_path) as zf:
+        for name in zf.namelist():
+            if name.endswith(".dist-info/WHEEL") and name.count("/") == 1:
+                meta = HeaderParser().parsestr(zf.read(name).decode())
+                found[name.split("-")[0]] = meta.get_all("Tag") or []
+    return found
+
+
+def versions(manifest: dict[str, Any]) -> dict[str, str]:
+    return {p["name"]: p["version"] for p in manifest["packages"]}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("net-cache")
+
+
+def build_stack(
+    tmp_path: Path, cache: Path, runtime: str, architecture: str, resolver: str
+) -> Project:
+    project = stack_project(tmp_path / resolver, cache)
+    project.configure(
+        {
+            "runtime": runtime,
+            "architecture": architecture,
+            "handler": "stack.app.handler",
+            "resolver": resolver,
+        }
+    )
+    project.build_wheel()
+    return project
+
+
+def assert_loadable(zip_path: Path, machine: str, ceiling: tuple[int, int]) -> None:
+    for dist, tags in wheel_tags(zip_path).items():
+        parsed = {t for text in tags for t in parse_tag(text)}
+        platforms = {t.platform for t in parsed}
+        if platforms == {"any"}:
+            continue
+        glibcs = [manylinux_glibc(p) for p in platforms]
+        best = [g for g in glibcs if g is not None and g[1] == machine and g[0] <= ceiling]
+        assert best, f"{dist}: {tags} has no platform {machine} with glibc <= {ceiling}"
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_python311_x86_64_gets_numpy_below_2_3_and_runs(
+    tmp_path: Path, cache: Path, resolver: str
+) -> None:
+    project = build_stack(tmp_path, cache, "python3.11", "x86_64", resolver)
+    zip_path = project.only_zip()
+    got = versions(project.manifest())
+    assert set(STACK) <= set(got)
+    assert Version(got["numpy"]) < Version("2.3"), "numpy 2.3+ needs glibc 2.27+"
+    assert_loadable(zip_path, "x86_64", (2, 26))
+    with zipfile.ZipFile(zip_path) as zf:
+        assert not [n for n in zf.namelist() if n.endswith(".pyc")]
+    python = find_python("3.11")
+    if python is None:
+        missing("no Python 3.11 to import the bundle with")
+    result = call_handler([python], str(unpack(zip_path, tmp_path / "b")), "stack.app.handler", {})
+    assert result["numpy"] == got["numpy"] and result["sum"] == 6 and result["item"] == 3
+
+
+def test_resolvers_pick_the_same_versions(tmp_path: Path, cache: Path) -> None:
+    uv = build_stack(tmp_path, cache, "python3.12", "arm64", "uv")
+    pip = build_stack(tmp_path, cache, "python3.12", "arm64", "pip")
+    # Both resolve the newest compatible releases at the same moment of the index.
+    assert versions(uv.manifest()) == versions(pip.manifest())
+    assert_loadable(uv.only_zip(), "aarch64", (2, 34))
+    with zipfile.ZipFile(uv.only_zip()) as zf:
+        sos = [n for n in zf.namelist() if ".so" in n]
+    assert sos and not [n for n in sos if "x86_64" in n or "x86-64" in n]
+
+
+def test_python311_arm64_stack_runs_under_qemu(tmp_path: Path, cache: Path) -> None:
+    argv = qemu_python()
+    if argv is None:
+        missing("no qemu-aarch64 and arm64 root with Python 3.11 (run .ci/arm64-root.sh)")
+    project = build_stack(tmp_path, cache, "python3.11", "arm64", "uv")
+    assert_loadable(project.only_zip(), "aarch64", (2, 26))
+    bundle = unpack(project.only_zip(), tmp_path / "bundle")
+    result = call_handler(argv, str(bundle), "stack.app.handler", {})
+    assert result["sum"] == 6 and result["orjson"] == '{"a":1}'
+
+
+def test_readme_first_command_builds_the_example(tmp_path: Path) -> None:
+    """The README's first command, run as written in a copy of the repository."""
+    readme = (REPO / "README.md").read_text()
+    command = next(
+        line.strip()
+        for line in readme.splitlines()
+        if "python -m build" in line and "examples/hello" in line
+    )
+    checkout = tmp_path / "checkout"
+    subprocess.run(
+        ["git", "clone", "-q", str(REPO), str(checkout)], check=True, capture_output=True
+    )
+    # The working tree, not only what is committed, so the test checks the change under test.
+    for rel in subprocess.run(
+        ["git", "ls-files", "-m", "-o", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split():
+        src = REPO / rel
+        if src.is_file():
+            (checkout / rel).parent.mkdir(parents=True, exist_ok=True)
+            (checkout / rel).write_bytes(src.read_bytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_FIND", "VIRTUAL_ENV"))}
+    proc = subprocess.run(
+        command, shell=True, cwd=checkout, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    [zip_path] = (checkout / "examples" / "hello" / "dist-lambda").glob("*.zip")
+    assert zip_path.name == "hello-0.1.0-python3.12-x86_64.zip"
+    python = find_python("3.12")
+    if python is None:
+        missing("no Python 3.12 to run the example with")
+    result = call_handler(
+        [python], str(unpack(zip_path, tmp_path / "b")), "hello.app.handler", {"name": "ci"}
+    )
+    assert result["greeting"] == "hello, ci" and result["python"] == "3.12"
+
+
+def test_hatch_build_with_an_isolated_build_environment(tmp_path: Path, cache: Path) -> None:
+    """`hatch build` installs hatch-lambda into its own build environment, from a local wheel."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(wheels),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    hatch = Path(sys.executable).parent / "hatch"
+    if not hatch.exists():
+        missing("hatch is not installed in the test environment")
+    project = Project.copy(tmp_path / "hello", clean_env(cache), name="../../examples/hello")
+    env = {
+        "PIP_FIND_LINKS": str(wheels),
+        "UV_FIND_LINKS": str(wheels),
+        "HATCH_DATA_DIR": str(tmp_path / "hd"),
+    }
+    proc = project.run([str(hatch), "build"], **env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert [p.name for p in project.artifacts()] == ["hello-0.1.0-python3.12-x86_64.zip"]
+    assert "Lambda function zip for python3.12 x86_64" in proc.stdout + proc.stderr
