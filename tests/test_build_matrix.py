@@ -26,6 +26,7 @@ def expected_modules(runtime: str, architecture: str) -> dict[str, str]:
     modules = {
         "fx_pure": "py3-none-any",
         "fx_markers": "py3-none-any",
+        "fx_under_score": "py3-none-any",
         "fx_cpython": f"cp3{minor}-cp3{minor}-manylinux_2_17_{m}.manylinux2014_{m}",
     }
     if al2:

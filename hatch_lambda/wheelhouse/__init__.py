@@ -10,12 +10,13 @@ from packaging.tags import Tag
 from packaging.utils import parse_wheel_filename
 
 from .._report import Reporter
-from ..errors import HatchLambdaError, WheelSelectionError
+from ..errors import ResolutionError, ToolError, WheelSelectionError
 from ..requirements import RequirementSet
 from ..target import Target
 from . import _pip, _uv
 from ._fetch import fetch
 from ._indexes import Indexes
+from ._retry import packages_needing_sdists
 from ._sdist import build_wheel
 from ._select import Chosen, select
 
@@ -45,6 +46,9 @@ def choose_resolver(name: str, *, custom_platforms: bool = False) -> str:
     return name
 
 
+_MAX_SDIST_ROUNDS = 8
+
+
 def _resolve(
     resolver: str,
     *,
@@ -54,28 +58,30 @@ def _resolve(
     workdir: Path,
     reporter: Reporter,
 ) -> Pylock:
+    """Resolve wheels only, then allow sdists just for the packages the resolver says lack one.
+
+    A resolver free to build sdists happily picks a release whose only file for the target is an
+    sdist (numpy 2.3 on python3.11) over an older one with a wheel, and may compile it just to
+    read its metadata; so sdists are allowed package by package, never wholesale.
+    """
     backend = _uv.resolve if resolver == "uv" else _pip.resolve
-    try:
-        # Wheels only first: a resolver allowed to build sdists will happily pick a release whose
-        # only file for this target is an sdist (numpy 2.3 on python3.11) over one with a wheel.
-        return backend(
-            requirements,
-            target,
-            indexes,
-            allow_sdists=False,
-            workdir=workdir / "pass1",
-            reporter=reporter,
-        )
-    except HatchLambdaError as first:
-        reporter.debug(f"wheel-only resolution failed; retrying with sdists allowed:\n{first}")
-        return backend(
-            requirements,
-            target,
-            indexes,
-            allow_sdists=True,
-            workdir=workdir / "pass2",
-            reporter=reporter,
-        )
+    sdists: frozenset[str] = frozenset()
+    for round_ in range(_MAX_SDIST_ROUNDS):
+        try:
+            return backend(
+                requirements, target, indexes, sdists=sdists,
+                workdir=workdir / f"round{round_}", reporter=reporter,
+            )  # fmt: skip
+        except ToolError as exc:
+            wanted = packages_needing_sdists(exc) - sdists
+            if not wanted:
+                raise
+            reporter.info(
+                f"No wheel of {', '.join(sorted(wanted))} fits {target.label}; "
+                "trying its source distribution"
+            )
+            sdists |= wanted
+    raise ResolutionError(f"more than {_MAX_SDIST_ROUNDS} rounds of sdist fallbacks; giving up")
 
 
 def build_wheelhouse(

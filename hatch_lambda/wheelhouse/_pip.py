@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.pylock import Pylock, PylockValidationError
+from packaging.utils import canonicalize_name
 
 from .._report import Reporter
 from .._subprocess import run
@@ -23,7 +24,7 @@ def resolve(
     target: Target,
     indexes: Indexes,
     *,
-    allow_sdists: bool,
+    sdists: frozenset[str],
     workdir: Path,
     reporter: Reporter,
 ) -> Pylock:
@@ -55,9 +56,10 @@ def resolve(
     ]
     for platform in target.platforms:
         argv += ["--platform", platform]
-    if not allow_sdists:
-        argv.append("--only-binary=:all:")
-    spec = {"environment": target.marker_environment(), "allow_sdists": allow_sdists}
+    argv.append("--only-binary=:all:")
+    if sdists:
+        argv.append(f"--no-binary={','.join(sorted(sdists))}")
+    spec = {"environment": target.marker_environment(), "allow_sdists": bool(sdists)}
     run(
         argv,
         what=f"resolving {len(requirements)} requirements with pip for {target.label}",
@@ -80,7 +82,10 @@ def report_to_pylock(report: dict[str, Any], origin: Path) -> Pylock:
             "url": url,
             "hashes": info.get("archive_info", {}).get("hashes", {}),
         }
-        package: dict[str, Any] = {"name": meta["name"], "version": meta["version"]}
+        package: dict[str, Any] = {
+            "name": canonicalize_name(meta["name"]),
+            "version": meta["version"],
+        }
         if "dir_info" in info or "vcs_info" in info:
             raise ResolutionError(
                 f"{meta['name']} comes from {url}, a directory or VCS checkout, which "

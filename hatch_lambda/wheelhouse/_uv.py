@@ -57,7 +57,7 @@ def resolve(
     target: Target,
     indexes: Indexes,
     *,
-    allow_sdists: bool,
+    sdists: frozenset[str],
     workdir: Path,
     reporter: Reporter,
 ) -> Pylock:
@@ -90,8 +90,9 @@ def resolve(
         "--quiet",
         "--no-progress",
     ]
-    if not allow_sdists:
-        argv += ["--only-binary", ":all:"]
+    argv += ["--only-binary", ":all:"]
+    for name in sorted(sdists):
+        argv += ["--no-binary", name]
     run(
         argv,
         what=f"resolving {len(requirements)} requirements with uv for {target.label}",
