@@ -12,6 +12,15 @@ from .errors import ConfigError
 from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES
 
 RESOLVERS = ("auto", "uv", "pip")
+REQUIREMENT_SOURCES = (
+    "auto",
+    "project",
+    "pylock.toml",
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "requirements.txt",
+)
 DEFAULT_DIRECTORY = "dist-lambda"
 
 # Keys hatchling itself reads from every build-hook table.
@@ -65,6 +74,10 @@ class LambdaConfig:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
+    requirements: str = "auto"
+    groups: tuple[str, ...] = ()
+    poetry_include_hashes: bool = True
+    poetry_without_urls: bool = False
 
 
 # key -> (attribute, kind); kind drives the checks below.
@@ -79,6 +92,10 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "index-url": ("index_url", "url"),
     "extra-index-urls": ("extra_index_urls", "urls"),
     "find-links": ("find_links", "urls"),
+    "requirements": ("requirements", "requirements"),
+    "groups": ("groups", "groups"),
+    "poetry-include-hashes": ("poetry_include_hashes", "bool"),
+    "poetry-without-urls": ("poetry_without_urls", "bool"),
 }
 KNOWN_KEYS = tuple(_FIELDS)
 
@@ -179,6 +196,19 @@ def _check(c: _Collector, key: str, kind: str, value: Any) -> Any:
             f"not {value!r}"
         )
         return None
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        c.add(f"{c.key(key)} must be true or false, not {value!r}")
+        return None
+    if kind == "requirements":
+        if isinstance(value, str) and value.strip():
+            return value  # a lockfile name or a path; whether it exists is checked when building
+        c.add(
+            f"{c.key(key)} must be one of {', '.join(map(repr, REQUIREMENT_SOURCES))} "
+            f"or a path to a lockfile, not {value!r}"
+        )
+        return None
     if kind == "path":
         if isinstance(value, str) and value.strip():
             return value
@@ -196,6 +226,11 @@ def _check(c: _Collector, key: str, kind: str, value: Any) -> Any:
         bad = [(i, e) for i, e in enumerate(items) if not _EXTRA.match(e)]
         for i, extra in bad:
             c.add(f"{c.key(key, i)} is not a valid extra name: {extra!r}")
+        return None if bad else tuple(items)
+    if kind == "groups":
+        bad = [(i, g) for i, g in enumerate(items) if not _EXTRA.match(g)]
+        for i, group in bad:
+            c.add(f"{c.key(key, i)} is not a valid group name: {group!r}")
         return None if bad else tuple(items)
     if kind == "platform-tags":
         if not items:

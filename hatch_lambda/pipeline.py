@@ -76,20 +76,33 @@ def build_function(
     config: LambdaConfig,
     *,
     project_wheel: Path,
+    project_root: Path,
     output_dir: Path,
     reporter: Reporter,
 ) -> BuildResult:
     """Build the function zip and its manifest for the project whose wheel is *project_wheel*."""
     target = prepare_target(config, reporter)
     reporter.info(f"Building a Lambda function zip for {target.label}")
-    reqs = _requirements.from_project_wheel(
-        project_wheel, extras=config.extras, environment=target.marker_environment()
+    reqs = _requirements.load_requirements(
+        config.requirements,
+        project_root=project_root,
+        project_wheel=project_wheel,
+        environment=target.marker_environment(),
+        extras=config.extras,
+        groups=config.groups,
+        poetry_include_hashes=config.poetry_include_hashes,
+        poetry_without_urls=config.poetry_without_urls,
+        reporter=reporter,
     )
-    indexes = Indexes.from_options(config.index_url, config.extra_index_urls, config.find_links)
+    reporter.info(f"Requirements: {reqs.source}")
+    indexes = Indexes.from_options(
+        config.index_url or reqs.index_url,
+        (*config.extra_index_urls, *reqs.extra_index_urls),
+        (*config.find_links, *reqs.find_links),
+    )
     custom = config.platform_tags is not None
-    resolver = (
-        choose_resolver(config.resolver, custom_platforms=custom) if reqs.requirements else None
-    )
+    resolving = isinstance(reqs, _requirements.RequirementSet) and bool(reqs.requirements)
+    resolver = choose_resolver(config.resolver, custom_platforms=custom) if resolving else None
 
     with tempfile.TemporaryDirectory(prefix="hatch-lambda-") as tmp:
         work = Path(tmp)

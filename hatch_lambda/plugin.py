@@ -102,6 +102,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
             result = build_function(
                 self._config,
                 project_wheel=Path(artifact_path),
+                project_root=Path(self.root),
                 output_dir=output_directory(self._config, Path(self.root), Path(self.directory)),
                 reporter=AppReporter(self.app),
             )
@@ -175,6 +176,7 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
                 result = build_function(
                     config,
                     project_wheel=wheel,
+                    project_root=Path(self.root),
                     output_dir=Path(directory),
                     reporter=AppReporter(self.app),
                 )

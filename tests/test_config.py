@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hatch_lambda.config import LambdaConfig, load_and_validate_config
+from hatch_lambda.config import KNOWN_KEYS, LambdaConfig, load_and_validate_config
 from hatch_lambda.errors import ConfigError
 
 KEY = "tool.hatch.build.targets.wheel.hooks.lambda"
@@ -51,8 +51,7 @@ def test_every_problem_is_reported_with_its_key() -> None:
         f"{KEY}.runtime must be one of 'python3.9', 'python3.10', 'python3.11', 'python3.12', "
         "'python3.13', 'python3.14', not 'python3.15' (did you mean 'python3.14'?)",
         f"{KEY}.runtimes is not a hatch-lambda option; did you mean 'runtime'? (known options: "
-        "runtime, architecture, handler, extras, resolver, platform-tags, directory, index-url, "
-        "extra-index-urls, find-links)",
+        f"{', '.join(KNOWN_KEYS)})",
     ]
 
 

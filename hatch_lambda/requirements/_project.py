@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection
 from email.parser import HeaderParser
 from pathlib import Path
 
@@ -28,8 +28,12 @@ def _read_metadata(wheel: Path) -> tuple[str, list[str], list[str]]:
     return msg["Name"], msg.get_all("Requires-Dist") or [], msg.get_all("Provides-Extra") or []
 
 
+def project_name(wheel: Path) -> str:
+    return _read_metadata(wheel)[0]
+
+
 def from_project_wheel(
-    wheel: Path, *, extras: Sequence[str], environment: Environment
+    wheel: Path, *, extras: Collection[str], environment: Environment
 ) -> RequirementSet:
     """The wheel's ``Requires-Dist``, with *extras*, filtered by markers for *environment*."""
     name, requires, provided = _read_metadata(wheel)

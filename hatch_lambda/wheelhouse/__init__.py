@@ -7,18 +7,20 @@ from pathlib import Path
 
 from packaging.pylock import Pylock
 from packaging.tags import Tag
-from packaging.utils import parse_wheel_filename
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from .._report import Reporter
 from ..errors import ResolutionError, ToolError, WheelSelectionError
-from ..requirements import RequirementSet
+from ..requirements import Requirements, RequirementSet
+from ..requirements._pylock import pins_from_pylock
 from ..target import Target
 from . import _pip, _uv
 from ._fetch import fetch
 from ._indexes import Indexes
+from ._locate import locate
 from ._retry import packages_needing_sdists
 from ._sdist import build_wheel
-from ._select import Chosen, select
+from ._select import choose
 
 __all__ = ["Indexes", "Wheel", "build_wheelhouse", "choose_resolver"]
 
@@ -85,7 +87,7 @@ def _resolve(
 
 
 def build_wheelhouse(
-    requirements: RequirementSet,
+    requirements: Requirements,
     target: Target,
     indexes: Indexes,
     *,
@@ -95,46 +97,54 @@ def build_wheelhouse(
     reporter: Reporter,
 ) -> list[Wheel]:
     """One target-loadable wheel for every package the requirements need, sorted by name."""
-    lines = requirements.lines()
-    if not lines:
-        reporter.info("No dependencies to bundle")
+    if isinstance(requirements, RequirementSet):
+        lines = requirements.lines()
+        if not lines:
+            return []
+        backend = choose_resolver(resolver, custom_platforms=custom_platforms)
+        reporter.waiting(
+            f"Resolving {len(lines)} requirements from {requirements.source} for {target.label} "
+            f"with {backend}"
+        )
+        lock = _resolve(
+            backend, requirements=lines, target=target, indexes=indexes,
+            workdir=workdir / "resolve", reporter=reporter,
+        )  # fmt: skip
+        pins = pins_from_pylock(
+            lock, where=f"{backend}'s resolution", environment=target.marker_environment()
+        )
+    else:
+        reporter.info(
+            f"Using the {len(requirements.pins)} packages locked in {requirements.source}"
+        )
+        pins = locate(requirements.pins, indexes, reporter)
+    if not pins:
         return []
-    backend = choose_resolver(resolver, custom_platforms=custom_platforms)
-    reporter.waiting(
-        f"Resolving {len(lines)} requirements from {requirements.source} for {target.label} "
-        f"with {backend}"
-    )
-    lock = _resolve(
-        backend,
-        requirements=lines,
-        target=target,
-        indexes=indexes,
-        workdir=workdir / "resolve",
-        reporter=reporter,
-    )
-    chosen = select(lock, target)
+    chosen = choose(pins, target)
     paths = fetch(chosen, workdir / "downloads", indexes, reporter)
 
     wheels: list[Wheel] = []
     for item, path in zip(chosen, paths):
+        version = item.version or _version_from_filename(item.filename)
         if item.is_wheel:
-            wheels.append(Wheel(item.name, item.version, path))
+            wheels.append(Wheel(item.name, version, path))
         else:
             built = build_wheel(
-                item,
-                path,
-                target,
-                indexes,
-                use_uv=backend == "uv",
-                workdir=workdir / "sdists",
-                reporter=reporter,
-            )
-            wheels.append(Wheel(item.name, item.version, built, built_from_sdist=True))
-    _check_tags(chosen, wheels, target)
+                item, path, target, indexes, use_uv=resolver != "pip",
+                workdir=workdir / "sdists", reporter=reporter,
+            )  # fmt: skip
+            wheels.append(Wheel(item.name, version, built, built_from_sdist=True))
+    _check_tags(wheels, target)
     return wheels
 
 
-def _check_tags(chosen: list[Chosen], wheels: list[Wheel], target: Target) -> None:
+def _version_from_filename(filename: str) -> str:
+    if filename.endswith(".whl"):
+        return str(parse_wheel_filename(filename)[1])
+    return str(parse_sdist_filename(filename)[1])
+
+
+def _check_tags(wheels: list[Wheel], target: Target) -> None:
     # Whatever a backend believed about the platform, only the target's own tag list decides.
     bad = [
         f"{w.name} {w.version}: {w.path.name} is not loadable on {target.label} "

@@ -52,14 +52,28 @@ def _download(url: str, dest: Path, indexes: Indexes) -> None:
         shutil.copyfileobj(response, out, _CHUNK)
 
 
+def _check_locked(item: Chosen, path: Path, digest: str | None) -> Path:
+    """The lock's own digests are the last word: a file they do not list fails the build."""
+    if item.allowed_sha256:
+        actual = digest or _sha256(path)
+        if actual not in item.allowed_sha256:
+            allowed = ", ".join(sorted(item.allowed_sha256))
+            raise FetchError(
+                f"{item.filename} ({item.label}) failed its hash check: the lock allows sha256 "
+                f"{allowed}, and the file has {actual}. Either the lock was tampered with or "
+                "the index serves a different file; relock, or check the index."
+            )
+    return path
+
+
 def _fetch_one(item: Chosen, workdir: Path, indexes: Indexes) -> Path:
     expected = item.hashes.get("sha256")
     local = _local_path(item.url)
     if local is not None and expected is None:
-        return local
+        return _check_locked(item, local, None)
     slot = file_slot(expected, item.filename) if expected else workdir / item.filename
     if slot.exists():
-        return slot
+        return _check_locked(item, slot, expected)
     slot.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(slot) + ".lock"):
         if slot.exists():
@@ -90,7 +104,7 @@ def _fetch_one(item: Chosen, workdir: Path, indexes: Indexes) -> Path:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-    return slot
+    return _check_locked(item, slot, expected)
 
 
 def fetch(

@@ -1,15 +1,18 @@
-"""Chooses, for every locked package, the one file the target loads best."""
+"""Chooses, for every pinned package, the one file the target loads best."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock, PylockSelectError
-from packaging.utils import parse_wheel_filename
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from ..errors import WheelSelectionError
+from ..requirements import LockedFile, Pin
 from ..target import Target
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,8 @@ class Chosen:
     filename: str
     url: str
     hashes: Mapping[str, str]
+    allowed_sha256: frozenset[str] = frozenset()
+    """Digests the lock allows for this package (any of its files); empty when unchecked."""
 
     @property
     def is_wheel(self) -> bool:
@@ -26,66 +31,52 @@ class Chosen:
 
     @property
     def label(self) -> str:
-        return f"{self.name} {self.version}"
+        return f"{self.name} {self.version}".strip()
 
 
-def _version(package: Package) -> str:
-    return str(package.version) if package.version is not None else "(unversioned)"
+def _tags(file: LockedFile) -> frozenset[Tag]:
+    try:
+        return parse_wheel_filename(file.filename)[3]
+    except InvalidWheelFilename:
+        return frozenset()
 
 
-def _no_file_problems(lock: Pylock, target: Target) -> list[str]:
-    env = {**target.marker_environment(), "extras": frozenset(), "dependency_groups": frozenset()}
-    problems = []
-    for i, package in enumerate(lock.packages):
-        if package.marker and not package.marker.evaluate(env, context="lock_file"):  # type: ignore[arg-type]
+def _best(pin: Pin, target: Target) -> LockedFile | str:
+    ranks = target.tag_rank()
+    wheels = [(f, _tags(f)) for f in pin.files if f.filename.endswith(".whl")]
+    scored = [
+        (min(ranks[t] for t in tags if t in ranks), f.filename, f)
+        for f, tags in wheels
+        if any(t in ranks for t in tags)
+    ]
+    if scored:
+        return min(scored, key=lambda s: (s[0], s[1]))[2]
+    sdists = [f for f in pin.files if f.filename.endswith(_SDIST_SUFFIXES)]
+    if sdists:
+        return sdists[0]
+    offered = sorted({str(t) for _, tags in wheels for t in tags})
+    shown = ", ".join(offered[:8]) + (" ..." if len(offered) > 8 else "")
+    return (
+        f"{pin.label} ({pin.where}) has no wheel for {target.label} and no sdist. "
+        + (f"Its wheels are tagged {shown}; " if offered else "It offers no wheels; ")
+        + f"looked for {target.describe_tags()}. Pin a version of {pin.name} that publishes "
+        "a wheel for this target, or change the runtime or architecture."
+    )
+
+
+def choose(pins: Sequence[Pin], target: Target) -> list[Chosen]:
+    """One file per pin, best first by the target's tag order; every problem reported at once."""
+    chosen: list[Chosen] = []
+    problems: list[str] = []
+    for pin in pins:
+        best = _best(pin, target)
+        if isinstance(best, str):
+            problems.append(best)
             continue
-        if (
-            not package.wheels
-            or package.sdist
-            or package.archive
-            or package.vcs
-            or package.directory
-        ):
-            continue
-        if any(target.accepts(parse_wheel_filename(w.filename)[3]) for w in package.wheels):
-            continue
-        offered = sorted(
-            {str(t) for w in package.wheels for t in parse_wheel_filename(w.filename)[3]}
+        assert best.url is not None  # located before choosing
+        chosen.append(
+            Chosen(pin.name, pin.version, best.filename, best.url, dict(best.hashes), pin.sha256)
         )
-        problems.append(
-            f"{package.name} {_version(package)} (packages[{i}]) has no wheel for {target.label} "
-            f"and no sdist. Its wheels are tagged {', '.join(offered[:8])}"
-            f"{' ...' if len(offered) > 8 else ''}; looked for {target.describe_tags()}. "
-            f"Pin a version of {package.name} that publishes a wheel for this target, "
-            f"or change the runtime or architecture."
-        )
-    return problems
-
-
-def select(lock: Pylock, target: Target) -> list[Chosen]:
-    problems = _no_file_problems(lock, target)
     if problems:
         raise WheelSelectionError("\n".join(problems))
-    chosen: list[Chosen] = []
-    try:
-        for package, artifact in lock.select(
-            environment=target.marker_environment(), tags=list(target.tags)
-        ):
-            if not isinstance(artifact, (PackageWheel, PackageSdist)) or not artifact.url:
-                where = getattr(artifact, "path", None) or getattr(artifact, "url", None)
-                raise WheelSelectionError(
-                    f"{package.name} {_version(package)} is locked to {where!r}, a local path, "
-                    "archive or VCS source; hatch-lambda bundles index wheels and sdists only"
-                )
-            chosen.append(
-                Chosen(
-                    name=str(package.name),
-                    version=_version(package),
-                    filename=artifact.filename,
-                    url=artifact.url,
-                    hashes=dict(artifact.hashes),
-                )
-            )
-    except PylockSelectError as exc:
-        raise WheelSelectionError(f"cannot select files for {target.label}: {exc}") from exc
     return sorted(chosen, key=lambda c: c.name)

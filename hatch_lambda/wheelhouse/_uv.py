@@ -11,9 +11,9 @@ from packaging.pylock import Pylock
 from .._report import Reporter
 from .._subprocess import run
 from ..errors import ResolutionError, ToolError
+from ..requirements._pylock import load_pylock
 from ..target import Target, manylinux_glibc
 from ._indexes import Indexes, resolution_advice
-from ._lockfile import load_pylock
 
 # The manylinux levels uv can be told about (`uv pip compile --help`, --python-platform).
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
@@ -101,4 +101,4 @@ def resolve(
         cwd=workdir,
         advice=resolution_advice(target.label, target.describe_tags(2)),
     )
-    return load_pylock(out)
+    return load_pylock(out, what="resolution written by uv")

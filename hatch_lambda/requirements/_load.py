@@ -1,0 +1,131 @@
+"""Chooses where the requirements come from and reads them with the right reader."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from dependency_groups import resolve as resolve_groups
+from packaging.markers import Environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .._report import Reporter
+from ..errors import RequirementsError
+from . import LockedSet, RequirementSet
+from ._markers import applies
+from ._pipfile import read_pipfile_lock
+from ._poetry import read_poetry_lock
+from ._project import from_project_wheel, project_name
+from ._pylock import read_pylock
+from ._requirements_txt import read_requirements_txt
+from ._uvlock import read_uv_lock
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# Looked for at the project root in this order when `requirements = "auto"`: the standard lock
+# first, then the tools' own locks (most specific first), and a plain requirements file last,
+# since it is often an export of one of the others.
+LOCKFILES = ("pylock.toml", "uv.lock", "poetry.lock", "Pipfile.lock", "requirements.txt")
+
+
+def _kind(path: Path) -> str:
+    name = path.name
+    if name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml")):
+        return "pylock"
+    if name == "uv.lock":
+        return "uv"
+    if name == "poetry.lock":
+        return "poetry"
+    if name == "Pipfile.lock":
+        return "pipfile"
+    return "requirements"
+
+
+def _project_groups(
+    project_root: Path, groups: Collection[str], environment: Environment
+) -> list[Requirement]:
+    if not groups:
+        return []
+    try:
+        with (project_root / "pyproject.toml").open("rb") as f:
+            table: dict[str, Any] = tomllib.load(f).get("dependency-groups", {})
+    except OSError as exc:
+        raise RequirementsError(f"cannot read pyproject.toml for dependency groups: {exc}") from exc
+    unknown = [g for g in groups if g not in table]
+    if unknown:
+        raise RequirementsError(
+            f"dependency groups {unknown!r} are not in [dependency-groups] of pyproject.toml; "
+            f"it has {sorted(table) or 'none'}"
+        )
+    try:
+        lines = resolve_groups(table, *groups)
+    except (ValueError, TypeError, LookupError) as exc:
+        raise RequirementsError(f"[dependency-groups] of pyproject.toml: {exc}") from exc
+    return [r for r in map(Requirement, lines) if applies(r.marker, environment)]
+
+
+def load_requirements(
+    choice: str,
+    *,
+    project_root: Path,
+    project_wheel: Path,
+    environment: Environment,
+    extras: Collection[str],
+    groups: Collection[str],
+    poetry_include_hashes: bool,
+    poetry_without_urls: bool,
+    reporter: Reporter,
+) -> RequirementSet | LockedSet:
+    """Read the requirements named by *choice* (``auto``, ``project``, a lockfile or a path)."""
+    if choice == "auto":
+        found = next((project_root / n for n in LOCKFILES if (project_root / n).is_file()), None)
+        choice = found.name if found else "project"
+        reporter.debug(f'requirements = "auto": using {choice}')
+    if choice == "project":
+        reqs = from_project_wheel(project_wheel, extras=extras, environment=environment)
+        extra = _project_groups(project_root, groups, environment)
+        if extra:
+            for r in extra:
+                r.marker = None
+            merged = {str(r): r for r in (*reqs.requirements, *extra)}
+            reqs = RequirementSet(
+                source=f"{reqs.source} and groups {', '.join(groups)}",
+                requirements=tuple(merged[k] for k in sorted(merged)),
+            )
+        return reqs
+
+    path = Path(choice) if Path(choice).is_absolute() else project_root / choice
+    if not path.is_file():
+        raise RequirementsError(
+            f"requirements = {choice!r}, but {path} does not exist; "
+            f'use "project", "auto" or a path to one of {", ".join(LOCKFILES)}'
+        )
+    project = project_name(project_wheel)
+    kind = _kind(path)
+    if kind == "pylock":
+        return read_pylock(
+            path, environment=environment, extras=extras, groups=groups or None, project=project
+        )
+    if kind == "uv":
+        return read_uv_lock(
+            path, environment=environment, extras=extras, groups=groups, project=project,
+            reporter=reporter,
+        )  # fmt: skip
+    if kind == "poetry":
+        return read_poetry_lock(
+            path, environment=environment, extras=extras, groups=groups,
+            include_hashes=poetry_include_hashes, without_urls=poetry_without_urls,
+        )  # fmt: skip
+    if kind == "pipfile":
+        if extras:
+            reporter.warning(f"{path.name} records no extras; extras {list(extras)} are ignored")
+        return read_pipfile_lock(path, environment=environment, groups=groups, project=project)
+    if groups:
+        reporter.warning(f"{path.name} has no groups; groups {list(groups)} are ignored")
+    return read_requirements_txt(path, environment=environment, project=canonicalize_name(project))

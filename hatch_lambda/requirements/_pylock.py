@@ -1,0 +1,128 @@
+"""Reads PEP 751 locks (``pylock.toml``, and ``uv.lock`` through ``uv export``) into pins."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Iterable
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import Environment
+from packaging.pylock import Package, Pylock, PylockValidationError
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from ..errors import RequirementsError
+from . import LockedFile, LockedSet, Pin
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def load_pylock(path: Path, what: str = "lock") -> Pylock:
+    try:
+        with path.open("rb") as f:
+            data: dict[str, Any] = tomllib.load(f)
+        return Pylock.from_dict(data)
+    except OSError as exc:
+        raise RequirementsError(f"cannot read the {what} {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RequirementsError(f"{path} is not valid TOML: {exc}") from exc
+    except PylockValidationError as exc:
+        raise RequirementsError(f"{path} is not a valid PEP 751 lock: {exc}") from exc
+
+
+def _files(package: Package) -> tuple[LockedFile, ...]:
+    files = [
+        LockedFile(w.filename, w.url or w.path, dict(w.hashes)) for w in (package.wheels or ())
+    ]
+    if package.sdist is not None:
+        sdist = package.sdist
+        files.append(LockedFile(sdist.filename, sdist.url or sdist.path, dict(sdist.hashes)))
+    return tuple(files)
+
+
+def pins_from_pylock(
+    lock: Pylock,
+    *,
+    where: str,
+    environment: Environment,
+    extras: Collection[str] = (),
+    groups: Collection[str] | None = None,
+    skip: Iterable[str] = (),
+) -> list[Pin]:
+    """The packages of *lock* that the target needs, each with every file the lock offers.
+
+    Marker, extras and groups follow PEP 751's selection rules; the file itself is chosen later
+    against the target's tags, for all packages at once, so every problem is reported together.
+    """
+    python = Version(environment["python_full_version"])
+    if lock.requires_python and python not in lock.requires_python:
+        raise RequirementsError(
+            f"{where} requires Python {lock.requires_python}, and the target runs "
+            f"{environment['python_version']}; lock for a range that includes it"
+        )
+    env = {
+        **environment,
+        "extras": frozenset(canonicalize_name(e) for e in extras),
+        "dependency_groups": frozenset(lock.default_groups or () if groups is None else groups),
+    }
+    skipped = {canonicalize_name(s) for s in skip}
+    pins = []
+    for i, package in enumerate(lock.packages):
+        here = f"{where} packages[{i}]"
+        if package.marker and not package.marker.evaluate(env, context="lock_file"):  # type: ignore[arg-type]
+            continue
+        if package.name in skipped:
+            continue
+        if package.requires_python and python not in package.requires_python:
+            raise RequirementsError(
+                f"{package.name} ({here}) requires Python {package.requires_python}, and the "
+                f"target runs {environment['python_version']}"
+            )
+        if package.vcs or package.directory or package.archive:
+            kind = (
+                "a VCS checkout"
+                if package.vcs
+                else "a local path"
+                if package.directory
+                else "an archive"
+            )
+            raise RequirementsError(
+                f"{package.name} ({here}) is locked to {kind}; hatch-lambda bundles wheels and "
+                "sdists from an index or a file URL. Publish it to an index, or depend on a release."
+            )
+        version = str(package.version) if package.version is not None else ""
+        pins.append(
+            Pin(
+                name=package.name,
+                version=version,
+                where=here,
+                files=_files(package),
+                sha256=frozenset(
+                    f.hashes["sha256"] for f in _files(package) if "sha256" in f.hashes
+                ),
+                index=package.index,
+            )
+        )
+    return pins
+
+
+def read_pylock(
+    path: Path,
+    *,
+    environment: Environment,
+    extras: Collection[str],
+    groups: Collection[str] | None,
+    project: str,
+    source: str | None = None,
+) -> LockedSet:
+    name = source or path.name
+    lock = load_pylock(path)
+    pins = pins_from_pylock(
+        lock, where=name, environment=environment, extras=extras, groups=groups,
+        skip=[project],
+    )  # fmt: skip
+    return LockedSet(source=name, pins=tuple(pins))

@@ -1,0 +1,164 @@
+"""Reads pip requirements files: fully pinned ones are locks, anything else is resolved.
+
+pip has no public parser for this format and the libraries that copy pip's private one lag
+behind it; hatch-lambda needs only the subset below, so it parses that subset itself:
+requirements, `--hash`, `-r`/`--requirement`, `-c` (ignored: constraints do not add packages),
+`-i`/`--index-url`, `--extra-index-url`, `-f`/`--find-links`, `${VAR}` expansion, line
+continuations and comments. Editable and path requirements of the project itself are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.markers import Environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from ..errors import RequirementsError
+from . import LockedFile, LockedSet, Pin, RequirementSet
+from ._markers import applies
+
+_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_IGNORED_OPTIONS = {
+    "--pre", "--prefer-binary", "--no-binary", "--only-binary", "--trusted-host",
+    "--use-feature", "--no-index", "--config-settings",
+}  # fmt: skip
+
+
+@dataclass
+class _Parsed:
+    requirements: list[tuple[Requirement, list[str], str]] = field(default_factory=list)
+    index_urls: list[str] = field(default_factory=list)
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    lines: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if not buffer:
+            start = number
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        buffer += line
+        if buffer.strip():
+            lines.append((start, buffer.strip()))
+        buffer = ""
+    if buffer.strip():
+        lines.append((start, buffer.strip()))
+    return lines
+
+
+def _parse(path: Path, project: str, parsed: _Parsed, seen: set[Path]) -> None:
+    path = path.resolve()
+    if path in seen:
+        return
+    seen.add(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RequirementsError(f"cannot read {path}: {exc.strerror}") from exc
+    text = _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(0)), text)
+    for number, line in _logical_lines(text):
+        where = f"{path.name}:{number}"
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise RequirementsError(f"{where}: cannot split {line!r}: {exc}") from exc
+        option, _, value = words[0].partition("=")
+        if option.startswith("-"):
+            if not value and len(words) > 1:
+                value = words[1]
+            if option in ("-r", "--requirement"):
+                _parse(path.parent / value, project, parsed, seen)
+            elif option in ("-c", "--constraint"):
+                continue
+            elif option in ("-i", "--index-url"):
+                parsed.index_urls.append(value)
+            elif option == "--extra-index-url":
+                parsed.extra_index_urls.append(value)
+            elif option in ("-f", "--find-links"):
+                parsed.find_links.append(value)
+            elif option in ("-e", "--editable"):
+                if value in (".", "./") or canonicalize_name(value.rsplit("=", 1)[-1]) == project:
+                    continue  # the project itself: its wheel is the one Hatch just built
+                raise RequirementsError(
+                    f"{where}: editable requirement {value!r} cannot go into a Lambda bundle; "
+                    "depend on a built release instead"
+                )
+            elif option in _IGNORED_OPTIONS:
+                continue
+            else:
+                raise RequirementsError(f"{where}: unsupported option {option!r} in {line!r}")
+            continue
+        if words[0] in (".", "./"):
+            continue
+        hashes = [w.split("=", 1)[1] for w in words[1:] if w.startswith("--hash=")]
+        hashes += [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--hash"]
+        spec = line.split(" --hash")[0].strip()
+        try:
+            req = Requirement(spec)
+        except InvalidRequirement as exc:
+            raise RequirementsError(f"{where}: invalid requirement {spec!r}: {exc}") from exc
+        if canonicalize_name(req.name) == project:
+            continue
+        parsed.requirements.append((req, hashes, where))
+
+
+def _pinned_version(req: Requirement) -> str | None:
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return specs[0].version
+    return None
+
+
+def read_requirements_txt(
+    path: Path, *, environment: Environment, project: str
+) -> LockedSet | RequirementSet:
+    """A ``LockedSet`` when every requirement that applies is pinned with ``==`` (or is a URL)."""
+    parsed = _Parsed()
+    _parse(path, canonicalize_name(project), parsed, set())
+    wanted = [
+        (req, hashes, where)
+        for req, hashes, where in parsed.requirements
+        if applies(req.marker, environment, req.extras)
+    ]
+    index = parsed.index_urls[-1] if parsed.index_urls else None
+    extra = tuple(parsed.extra_index_urls)
+    if all(_pinned_version(r) or r.url for r, _, _ in wanted):
+        pins = []
+        for req, hashes, where in wanted:
+            sha256 = frozenset(h.split(":", 1)[1] for h in hashes if h.startswith("sha256:"))
+            if req.url:
+                filename = req.url.split("#")[0].rsplit("/", 1)[-1]
+                files: tuple[LockedFile, ...] = (LockedFile(filename, req.url),)
+                version = ""
+            else:
+                files, version = (), _pinned_version(req) or ""
+            pins.append(
+                Pin(canonicalize_name(req.name), version, where, files=files, sha256=sha256)
+            )
+        return LockedSet(
+            source=path.name, pins=tuple(pins), index_url=index, extra_index_urls=extra,
+            find_links=tuple(parsed.find_links),
+        )  # fmt: skip
+    stripped = []
+    for req, _, _ in wanted:
+        clean = Requirement(str(req))
+        clean.marker = None
+        stripped.append(clean)
+    return RequirementSet(
+        source=f"{path.name} (not fully pinned, so resolved)",
+        requirements=tuple(stripped),
+        index_url=index,
+        extra_index_urls=extra,
+        find_links=tuple(parsed.find_links),
+    )

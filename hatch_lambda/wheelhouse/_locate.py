@@ -1,0 +1,96 @@
+"""Finds the addresses of locked files that the lock names only by version, filename or hash."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from .._report import Reporter
+from ..errors import WheelSelectionError
+from ..requirements import LockedFile, Pin
+from ._indexes import Indexes, strip_credentials
+from ._simple import IndexFile, find_links_files, project_files
+
+_WORKERS = 8
+
+
+def _name_version(filename: str) -> tuple[str, Version] | None:
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return name, version
+
+
+def _matches(pin: Pin, file: IndexFile) -> bool:
+    parsed = _name_version(file.filename)
+    if parsed is None or parsed[0] != canonicalize_name(pin.name):
+        return False
+    if pin.version and parsed[1] != Version(pin.version):
+        return False
+    if pin.files and file.filename not in {f.filename for f in pin.files}:
+        return False
+    known = file.hashes.get("sha256")
+    # A file the index lists with a digest the lock does not allow was not part of the lock.
+    return not (pin.sha256 and known and known not in pin.sha256)
+
+
+def needs_lookup(pin: Pin) -> bool:
+    return not pin.files or any(f.url is None for f in pin.files)
+
+
+def locate(pins: Sequence[Pin], indexes: Indexes, reporter: Reporter) -> list[Pin]:
+    """The pins with URLs for every file; a pin's own index, if it names one, is the only one asked."""
+    todo = [p for p in pins if needs_lookup(p)]
+    if not todo:
+        return list(pins)
+    reporter.waiting(f"Looking up {len(todo)} locked distributions on the index")
+    links: list[IndexFile] = [
+        f for loc in indexes.find_links for f in find_links_files(loc, indexes)
+    ]
+
+    def lookup(pin: Pin) -> Pin | str:
+        sources = [pin.index] if pin.index else [indexes.index_url, *indexes.extra_index_urls]
+        for source in sources:
+            found = [f for f in project_files(source, pin.name, indexes) if _matches(pin, f)]
+            if found:
+                break
+        else:
+            found = [f for f in links if _matches(pin, f)]
+        if not found:
+            where = ", ".join(strip_credentials(s) for s in sources)
+            return (
+                f"{pin.label} ({pin.where}) is not on {where}"
+                + (" or in find-links" if indexes.find_links else "")
+                + (f" as {', '.join(f.filename for f in pin.files)}" if pin.files else "")
+            )
+        expected = {f.filename: f.hashes for f in pin.files}
+        files = tuple(
+            LockedFile(f.filename, f.url, {**f.hashes, **expected.get(f.filename, {})})
+            for f in found
+            if not f.yanked or pin.version
+        )
+        return Pin(pin.name, pin.version, pin.where, files, pin.sha256, pin.index)
+
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        results = list(pool.map(lookup, todo))
+    problems = [r for r in results if isinstance(r, str)]
+    if problems:
+        raise WheelSelectionError(
+            "\n".join(problems)
+            + "\nCheck the index the lock was made against (index-url, extra-index-urls, find-links)."
+        )
+    located = {id(p): r for p, r in zip(todo, results) if isinstance(r, Pin)}
+    return [located.get(id(p), p) for p in pins]

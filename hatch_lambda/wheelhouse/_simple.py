@@ -1,0 +1,118 @@
+"""A small client for the simple repository API (PEP 503 HTML, PEP 691 JSON) and find-links.
+
+Locks that record versions and hashes but no URLs (poetry.lock, Pipfile.lock, pinned
+requirements files) need each locked file's address; asking a resolver would resolve again, so
+the project pages are read directly. uv and pip offer no public call for this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+from packaging.utils import canonicalize_name
+
+from ..errors import FetchError
+from ._indexes import Indexes, strip_credentials
+
+_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    filename: str
+    url: str
+    hashes: dict[str, str]
+    yanked: bool = False
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links.append(dict(attrs))
+
+
+def _from_html(text: str, base: str) -> list[IndexFile]:
+    parser = _Anchors()
+    parser.feed(text)
+    files = []
+    for attrs in parser.links:
+        href = attrs.get("href")
+        if not href:
+            continue
+        url, fragment = urldefrag(urljoin(base, href))
+        algo, _, digest = fragment.partition("=")
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        files.append(
+            IndexFile(filename, url, {algo: digest} if digest else {}, "data-yanked" in attrs)
+        )
+    return files
+
+
+def _from_json(text: str, base: str) -> list[IndexFile]:
+    data = json.loads(text)
+    return [
+        IndexFile(
+            f["filename"], urljoin(base, f["url"]), dict(f.get("hashes", {})), bool(f.get("yanked"))
+        )
+        for f in data.get("files", [])
+    ]
+
+
+def _get(url: str, indexes: Indexes) -> tuple[str, str, str] | None:
+    """``(text, content type, final URL)`` of a page, or None when the index has no such page."""
+    request = urllib.request.Request(strip_credentials(url), headers={"Accept": _ACCEPT})
+    auth = indexes.authorization_for(url)
+    if auth:
+        request.add_header("Authorization", auth)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            charset = response.headers.get_content_charset() or "utf-8"
+            return (
+                response.read().decode(charset, "replace"),
+                response.headers.get_content_type(),
+                response.geturl(),
+            )
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise FetchError(
+            f"cannot read {strip_credentials(url)}: HTTP {exc.code} {exc.reason}"
+        ) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FetchError(f"cannot read {strip_credentials(url)}: {reason}") from exc
+
+
+def project_files(index_url: str, project: str, indexes: Indexes) -> list[IndexFile]:
+    """Every file an index lists for *project*."""
+    url = index_url.rstrip("/") + f"/{canonicalize_name(project)}/"
+    page = _get(url, indexes)
+    if page is None:
+        return []
+    text, content_type, final = page
+    if content_type.endswith("json"):
+        return _from_json(text, final)
+    return _from_html(text, final)
+
+
+def find_links_files(location: str, indexes: Indexes) -> list[IndexFile]:
+    """Files offered by a find-links location: a local folder, or a page of links."""
+    parts = urlsplit(location)
+    if parts.scheme in ("", "file") or (len(parts.scheme) == 1 and os.name == "nt"):
+        folder = Path(unquote(parts.path) if parts.scheme == "file" else location)
+        if folder.is_dir():
+            return [IndexFile(p.name, p.resolve().as_uri(), {}) for p in sorted(folder.iterdir())]
+        return []
+    page = _get(location, indexes)
+    return _from_html(page[0], page[2]) if page else []
