@@ -100,6 +100,9 @@ def build_function(
         (*config.extra_index_urls, *reqs.extra_index_urls),
         (*config.find_links, *reqs.find_links),
     )
+    reporter.debug(
+        "indexes: " + ", ".join(indexes.urls()) + " (credentials are shown as ***)", level=1
+    )
     custom = config.platform_tags is not None
     resolving = isinstance(reqs, _requirements.RequirementSet) and bool(reqs.requirements)
     resolver = choose_resolver(config.resolver, custom_platforms=custom) if resolving else None
@@ -128,7 +131,10 @@ def build_function(
         if removed:
             reporter.debug(f"pruned {len(removed)} paths: {', '.join(removed[:10])}")
 
-        findings = audit_tree(tree.root, target, handler=config.handler)
+        findings = audit_tree(
+            tree.root, target, handler=config.handler,
+            roots=[(str(project_name), config.extras)],
+        )  # fmt: skip
         stem = artifact_stem(project_wheel, target)
         if findings:
             raise AuditError(f"{stem}.zip", [str(f) for f in findings])

@@ -72,3 +72,35 @@ def test_foreign_bytecode_and_foreign_wheel_tags_are_found(tmp_path: Path) -> No
         ("bytecode", "pkg/__pycache__/mod.cpython-311.pyc"),
     ]
     assert "bytecode for cpython-311, not cpython-312" in findings[1].message
+
+
+def dist(root: Path, name: str, version: str, *requires: str) -> None:
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    meta += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    write(root, f"{name.replace('-', '_')}-{version}.dist-info/METADATA", meta)
+
+
+def test_closure_follows_markers_extras_and_versions(tmp_path: Path) -> None:
+    target, _ = resolve_target("python3.9", "arm64")
+    dist(tmp_path, "app", "1.0", "lib[speed]>=2", "old; python_version < '3.10'",
+         "win; sys_platform == 'win32'", "opt; extra == 'extra'")  # fmt: skip
+    dist(tmp_path, "lib", "1.5", "fast; extra == 'speed'", "arm; platform_machine == 'aarch64'")
+    dist(tmp_path, "arm", "1.0")
+    findings = audit_tree(tmp_path, target, handler=None, roots=[("app", ["extra"])])
+    messages = sorted(f.message for f in findings)
+    assert [f.rule for f in findings] == ["closure"] * 4
+    assert messages == [
+        "app 1.0 requires lib>=2, and the bundle has lib 1.5",
+        'app 1.0 requires old ; python_version < "3.10", which is not in the bundle for '
+        "python3.9 arm64; the lock or resolution left it out",
+        'app 1.0 requires opt ; extra == "extra", which is not in the bundle for python3.9 arm64; '
+        "the lock or resolution left it out",
+        'lib 1.5 requires fast ; extra == "speed", which is not in the bundle for python3.9 arm64; '
+        "the lock or resolution left it out",
+    ]
+    other, _ = resolve_target("python3.12", "x86_64")
+    later = audit_tree(tmp_path, other, handler=None)
+    assert [f.message.split(",")[0] for f in later] == [
+        "app 1.0 requires lib>=2",
+        'lib 1.5 requires fast ; extra == "speed"',
+    ]

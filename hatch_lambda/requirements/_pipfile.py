@@ -74,7 +74,16 @@ def read_pipfile_lock(
                     f"{where} is {kind}; hatch-lambda bundles released wheels and sdists. "
                     "Depend on a release instead."
                 )
-            version = str(entry["version"]).lstrip("=")
+            if not str(entry["version"]).startswith("=="):
+                raise RequirementsError(
+                    f"{where} has no locked version ({entry['version']!r}): pipenv resolves for "
+                    "the machine that runs `pipenv lock` and leaves a package unpinned when its "
+                    f"marker ({entry.get('markers')}) does not hold there, but it holds on "
+                    f"{environment['python_version']} {environment['platform_machine']}. Lock where "
+                    "the marker holds, or use a lock that covers every platform (uv.lock, "
+                    "poetry.lock, pylock.toml)."
+                )
+            version = str(entry["version"])[2:]
             pins[name] = Pin(
                 name, version, where, sha256=_sha256(entry), index=sources.get(entry.get("index"))
             )

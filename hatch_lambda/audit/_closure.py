@@ -1,0 +1,80 @@
+"""Rule ``closure``: every requirement of every bundled distribution, as the target evaluates it,
+is met by a distribution in the bundle.
+
+This catches locks made on another platform (pipenv locks for the machine that runs it) and
+resolvers that judged markers by the host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from email.parser import HeaderParser
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..target import Target
+from . import Finding
+
+
+def _installed(root: Path) -> dict[NormalizedName, tuple[str, list[str], str]]:
+    dists = {}
+    for meta in sorted(root.glob("*.dist-info/METADATA")):
+        msg = HeaderParser().parsestr(meta.read_text(encoding="utf-8", errors="replace"))
+        name = canonicalize_name(msg["Name"] or meta.parent.name.split("-")[0])
+        dists[name] = (msg["Version"] or "", msg.get_all("Requires-Dist") or [], meta.parent.name)
+    return dists
+
+
+def check_closure(
+    root: Path, target: Target, *, roots: Collection[tuple[str, Collection[str]]] = ()
+) -> list[Finding]:
+    """*roots*: distributions whose extras were asked for, as ``(name, extras)``."""
+    dists = _installed(root)
+    env = target.marker_environment()
+    active: dict[NormalizedName, set[str]] = {name: {""} for name in dists}
+    for name, extras in roots:
+        active.setdefault(canonicalize_name(name), {""}).update(
+            canonicalize_name(e) for e in extras
+        )
+    findings: dict[tuple[str, str], Finding] = {}
+    queue = list(dists)
+    while queue:
+        name = queue.pop()
+        version, requires, folder = dists[name]
+        for line in requires:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if req.marker is not None and not any(
+                req.marker.evaluate({**env, "extra": e})  # type: ignore[dict-item]
+                for e in active[name]
+            ):
+                continue
+            dep = canonicalize_name(req.name)
+            where = f"{folder}/METADATA"
+            shown = f"{req.name}{req.specifier}" + (f" ; {req.marker}" if req.marker else "")
+            if dep not in dists:
+                findings[(where, dep)] = Finding(
+                    "closure", where,
+                    f"{name} {version} requires {shown}, which is not in the bundle for "
+                    f"{target.label}; the lock or resolution left it out",
+                )  # fmt: skip
+                continue
+            try:
+                ok = req.specifier.contains(Version(dists[dep][0]), prereleases=True)
+            except InvalidVersion:
+                ok = True
+            if not ok:
+                findings[(where, dep)] = Finding(
+                    "closure", where,
+                    f"{name} {version} requires {shown}, and the bundle has {dep} {dists[dep][0]}",
+                )  # fmt: skip
+            new = {canonicalize_name(e) for e in req.extras} - active[dep]
+            if new:
+                active[dep] |= new
+                queue.append(dep)
+    return [findings[k] for k in sorted(findings)]

@@ -1,0 +1,157 @@
+"""Lockfile readers on hand-written inputs: the edge cases and their errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hatch_lambda.errors import RequirementsError
+from hatch_lambda.requirements import LockedSet, RequirementSet
+from hatch_lambda.requirements._pipfile import read_pipfile_lock
+from hatch_lambda.requirements._poetry import read_poetry_lock
+from hatch_lambda.requirements._requirements_txt import read_requirements_txt
+from hatch_lambda.target import resolve_target
+
+ENV39 = resolve_target("python3.9", "arm64")[0].marker_environment()
+ENV312 = resolve_target("python3.12", "x86_64")[0].marker_environment()
+
+
+def test_requirements_txt_pins_hashes_options_and_includes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TOKEN", "abc")
+    (tmp_path / "base.txt").write_text("six==1.16.0 --hash=sha256:" + "a" * 64 + "\n")
+    (tmp_path / "requirements.txt").write_text(
+        "# comment\n"
+        "--index-url https://u:${TOKEN}@private.example/simple\n"
+        "--extra-index-url https://extra.example/simple\n"
+        "-r base.txt\n"
+        "-c constraints.txt\n"
+        "-e .\n"
+        "Foo_Bar==2.0 ; python_version < '3.11' \\\n"
+        "    --hash=sha256:" + "b" * 64 + " \\\n"
+        "    --hash=sha256:" + "c" * 64 + "\n"
+        "x86-only==1.0 ; platform_machine == 'x86_64'\n"
+        "my-app==1.0  # the project itself\n"
+    )
+    reqs = read_requirements_txt(tmp_path / "requirements.txt", environment=ENV39, project="my-app")
+    assert isinstance(reqs, LockedSet)
+    assert reqs.index_url == "https://u:abc@private.example/simple"
+    assert reqs.extra_index_urls == ("https://extra.example/simple",)
+    pins = {p.name: p for p in reqs.pins}
+    assert sorted(pins) == ["foo-bar", "six"]
+    assert pins["foo-bar"].version == "2.0"
+    assert pins["foo-bar"].sha256 == {"b" * 64, "c" * 64}
+    assert pins["foo-bar"].where == "requirements.txt:7"
+    assert pins["six"].where == "base.txt:1"
+
+    later = read_requirements_txt(
+        tmp_path / "requirements.txt", environment=ENV312, project="my-app"
+    )
+    assert {p.name for p in later.pins} == {"six", "x86-only"}  # type: ignore[union-attr]
+
+
+def test_unpinned_requirements_are_resolved(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("requests>=2\nsix==1.16.0\n")
+    reqs = read_requirements_txt(tmp_path / "requirements.txt", environment=ENV312, project="x")
+    assert isinstance(reqs, RequirementSet)
+    assert reqs.lines() == ["requests>=2", "six==1.16.0"]
+    assert "not fully pinned" in reqs.source
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("-e ../other", "editable requirement '../other' cannot go into a Lambda bundle"),
+        ("--unknown-flag x", "unsupported option '--unknown-flag'"),
+        ("foo (bar", "invalid requirement"),
+    ],
+)
+def test_requirements_txt_errors_name_the_line(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "requirements.txt").write_text(f"six==1.0\n{line}\n")
+    with pytest.raises(RequirementsError, match=message) as info:
+        read_requirements_txt(tmp_path / "requirements.txt", environment=ENV312, project="x")
+    assert "requirements.txt:2" in str(info.value)
+
+
+def pipfile(tmp_path: Path, default: dict[str, object], **more: object) -> Path:
+    data = {
+        "_meta": {"sources": [{"name": "pypi", "url": "https://${HOST}/simple"}]},
+        "default": default,
+        "develop": {},
+        **more,
+    }
+    path = tmp_path / "Pipfile.lock"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_pipfile_lock_sources_markers_and_groups(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOST", "pypi.example")
+    path = pipfile(
+        tmp_path,
+        {"six": {"version": "==1.16.0", "hashes": ["sha256:" + "a" * 64], "index": "pypi"},
+         "old": {"version": "==1.0", "markers": "python_version < '3.10'"}},
+        develop={"pytest": {"version": "==8.0"}},
+    )  # fmt: skip
+    locked = read_pipfile_lock(path, environment=ENV312, groups=[], project="x")
+    assert [p.name for p in locked.pins] == ["six"]
+    assert locked.index_url == "https://pypi.example/simple"
+    assert locked.pins[0].index == "https://pypi.example/simple"
+    dev = read_pipfile_lock(path, environment=ENV39, groups=["dev"], project="x")
+    assert sorted(p.name for p in dev.pins) == ["old", "pytest", "six"]
+    with pytest.raises(RequirementsError, match=r"has no \['docs'\] category"):
+        read_pipfile_lock(path, environment=ENV39, groups=["docs"], project="x")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"git": "https://github.com/x/y.git", "ref": "abc"}, "is a VCS checkout"),
+        ({"path": "../lib", "editable": True}, "is a local path"),
+        ({"version": "*", "markers": "python_version < '3.11'"}, "has no locked version"),
+    ],
+)
+def test_pipfile_lock_entries_that_cannot_be_bundled(
+    tmp_path: Path, entry: dict[str, object], message: str
+) -> None:
+    path = pipfile(tmp_path, {"dep": entry})
+    with pytest.raises(RequirementsError, match=message):
+        read_pipfile_lock(path, environment=ENV39, groups=[], project="x")
+
+
+def test_old_poetry_lock_format_is_refused_with_a_remedy(tmp_path: Path) -> None:
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "six"\nversion = "1.0"\n\n[metadata]\nlock-version = "2.0"\n'
+    )
+    with pytest.raises(
+        RequirementsError, match=r"lock-version 2\.0.*run `poetry lock` with Poetry 2"
+    ):
+        read_poetry_lock(tmp_path / "poetry.lock", environment=ENV312, extras=[], groups=[],
+                         include_hashes=True, without_urls=False)  # fmt: skip
+
+
+def test_poetry_lock_git_source_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "lib"\nversion = "1.0"\ngroups = ["main"]\nfiles = []\n\n'
+        '[package.source]\ntype = "git"\nurl = "https://github.com/x/lib.git"\n\n'
+        '[metadata]\nlock-version = "2.1"\n'
+    )
+    with pytest.raises(RequirementsError, match="comes from a git source"):
+        read_poetry_lock(tmp_path / "poetry.lock", environment=ENV312, extras=[], groups=[],
+                         include_hashes=True, without_urls=False)  # fmt: skip
+
+
+def test_poetry_options_drop_hashes_and_urls(tmp_path: Path) -> None:
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "six"\nversion = "1.0"\ngroups = ["main"]\n'
+        'files = [{file = "six-1.0-py3-none-any.whl", hash = "sha256:' + "a" * 64 + '"}]\n\n'
+        '[package.source]\ntype = "legacy"\nurl = "https://private.example/simple"\nreference = "p"\n\n'
+        '[metadata]\nlock-version = "2.1"\n'
+    )
+    kept = read_poetry_lock(tmp_path / "poetry.lock", environment=ENV312, extras=[], groups=[],
+                            include_hashes=True, without_urls=False)  # fmt: skip
+    assert kept.pins[0].sha256 == {"a" * 64} and kept.index_url == "https://private.example/simple"
+    dropped = read_poetry_lock(tmp_path / "poetry.lock", environment=ENV312, extras=[], groups=[],
+                               include_hashes=False, without_urls=True)  # fmt: skip
+    assert dropped.pins[0].sha256 == frozenset() and dropped.index_url is None
