@@ -218,3 +218,29 @@ def test_hatch_build_with_an_isolated_build_environment(tmp_path: Path, cache: P
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert [p.name for p in project.artifacts()] == ["hello-0.1.0-python3.12-x86_64.zip"]
     assert "Lambda function zip for python3.12 x86_64" in proc.stdout + proc.stderr
+
+
+def test_pinned_requirements_are_found_through_pypis_json_api(tmp_path: Path, cache: Path) -> None:
+    project = stack_project(tmp_path, cache)
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        ", ".join(f'"{d}"' for d in STACK), '"requests", "numpy<2.3"'
+    ))  # fmt: skip
+    project.template = pyproject.read_text()
+    (project.path / "src" / "stack" / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    uv = Path(sys.executable).parent / "uv"
+    proc = subprocess.run(
+        [str(uv), "pip", "compile", "--universal", "--python-version", "3.9", "--generate-hashes",
+         "pyproject.toml", "-o", "requirements.txt"],
+        cwd=project.path, env=project.env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    project.configure(
+        {"runtime": "python3.11", "architecture": "arm64", "handler": "stack.app.handler"}
+    )
+    build = project.build_wheel()
+    assert "Requirements: requirements.txt" in build.stderr
+    assert "Looking up" in build.stderr  # located on the index, not resolved
+    got = versions(project.manifest())
+    assert Version(got["numpy"]) < Version("2.3")
+    assert_loadable(project.only_zip(), "aarch64", (2, 26))
