@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pathspec
+
 from .errors import ConfigError
 from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES
 
@@ -62,42 +64,90 @@ _EXTRA = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _PLATFORM_TAG = re.compile(r"^[a-z0-9_]+$")
 
 
+KINDS = ("function", "layer", "wheelhouse")
+CONTENTS = ("all", "dependencies", "project")
+MAX_UNZIPPED_SIZE = 262_144_000  # Lambda: function and all its layers, unzipped
+WARN_ZIPPED_SIZE = 52_428_800  # Lambda: largest zip accepted by a direct upload
+_ARTIFACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
 @dataclass(frozen=True)
-class LambdaConfig:
+class ArtifactConfig:
+    """One artifact to build; the project-wide keys are its defaults."""
+
+    name: str | None = None
+    """None for the single artifact of a table without ``artifacts``."""
+    kind: str = "function"
     runtime: str = DEFAULT_RUNTIME
+    runtimes: tuple[str, ...] = ()
+    """Layers only: every runtime the layer serves (Lambda's compatible runtimes)."""
     architecture: str = DEFAULT_ARCHITECTURE
     handler: str | None = None
     extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    requirements: str = "auto"
     resolver: str = "auto"
     platform_tags: tuple[str, ...] | None = None
-    directory: str = DEFAULT_DIRECTORY
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
-    requirements: str = "auto"
-    groups: tuple[str, ...] = ()
     poetry_include_hashes: bool = True
     poetry_without_urls: bool = False
+    contents: str = "all"
+    layers: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    slim: bool = False
+    exclude_runtime_provided: bool = False
+    compile_bytecode: bool = False
+    max_unzipped_size: int = MAX_UNZIPPED_SIZE
+    warn_zipped_size: int = WARN_ZIPPED_SIZE
+
+    @property
+    def all_runtimes(self) -> tuple[str, ...]:
+        return self.runtimes or (self.runtime,)
 
 
-# key -> (attribute, kind); kind drives the checks below.
+@dataclass(frozen=True)
+class LambdaConfig:
+    directory: str = DEFAULT_DIRECTORY
+    artifacts: tuple[ArtifactConfig, ...] = (ArtifactConfig(),)
+
+    def artifact(self, name: str) -> ArtifactConfig | None:
+        return next((a for a in self.artifacts if a.name == name), None)
+
+
+# key -> (attribute, kind); kind drives the checks below. Every key may be set project-wide
+# (as the default of every artifact) or in one artifact's table, except those in _PROJECT_ONLY.
 _FIELDS: dict[str, tuple[str, str]] = {
+    "kind": ("kind", "kind"),
     "runtime": ("runtime", "runtime"),
+    "runtimes": ("runtimes", "runtimes"),
     "architecture": ("architecture", "architecture"),
     "handler": ("handler", "handler"),
     "extras": ("extras", "extras"),
+    "groups": ("groups", "groups"),
+    "requirements": ("requirements", "requirements"),
     "resolver": ("resolver", "resolver"),
     "platform-tags": ("platform_tags", "platform-tags"),
-    "directory": ("directory", "path"),
     "index-url": ("index_url", "url"),
     "extra-index-urls": ("extra_index_urls", "urls"),
     "find-links": ("find_links", "urls"),
-    "requirements": ("requirements", "requirements"),
-    "groups": ("groups", "groups"),
     "poetry-include-hashes": ("poetry_include_hashes", "bool"),
     "poetry-without-urls": ("poetry_without_urls", "bool"),
+    "contents": ("contents", "contents"),
+    "layers": ("layers", "names"),
+    "exclude": ("exclude", "patterns"),
+    "slim": ("slim", "bool"),
+    "exclude-runtime-provided": ("exclude_runtime_provided", "bool"),
+    "compile-bytecode": ("compile_bytecode", "bool"),
+    "max-unzipped-size": ("max_unzipped_size", "size"),
+    "warn-zipped-size": ("warn_zipped_size", "size"),
+    "directory": ("directory", "path"),
+    "artifacts": ("artifacts", "artifacts"),
 }
+_PROJECT_ONLY = frozenset({"directory", "artifacts"})
 KNOWN_KEYS = tuple(_FIELDS)
+ARTIFACT_KEYS = tuple(k for k in _FIELDS if k not in _PROJECT_ONLY)
 
 
 class _Collector:
@@ -150,35 +200,125 @@ def _string_list(c: _Collector, key: str, value: Any) -> list[str] | None:
     return good if len(good) == len(value) else None
 
 
+def _check_table(
+    c: _Collector, table: Mapping[str, Any], allowed: Sequence[str], foreign: frozenset[str]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in sorted(table):
+        if key in foreign:
+            continue
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            what = "a hatch-lambda option" if "artifacts" in allowed else "an artifact option"
+            c.add(f"{c.key(key)} is not {what}{hint} (known options: {', '.join(allowed)})")
+            continue
+        attribute, kind = _FIELDS[key]
+        checked = _check(c, key, kind, table[key])
+        if checked is not None:
+            values[attribute] = checked
+    if "runtime" in table and "runtimes" in table:
+        c.add(f"{c.key('runtime')} and {c.key('runtimes')} are both set; set one")
+    return values
+
+
+def _runtimes(values: dict[str, Any], *, more_specific: Mapping[str, Any]) -> dict[str, Any]:
+    """`runtime` set in the more specific table wins over inherited `runtimes`, and the other
+    way round; a layer's `runtime` is the first of its `runtimes`."""
+    if "runtime" in more_specific and "runtimes" not in more_specific:
+        values.pop("runtimes", None)
+    elif values.get("runtimes"):
+        values["runtime"] = values["runtimes"][0]
+    return values
+
+
+def _check_artifact(c: _Collector, artifact: ArtifactConfig, origin: dict[str, str]) -> None:
+    """Rules that involve several keys; *origin* maps an attribute to the key path that set it."""
+
+    def where(attribute: str) -> str:
+        return origin.get(attribute, c.key(attribute.replace("_", "-")))
+
+    if artifact.kind == "function" and len(artifact.runtimes) > 1:
+        c.add(
+            f"{where('runtimes')} lists {len(artifact.runtimes)} runtimes; a function runs on one"
+        )
+    if artifact.kind != "function":
+        for attribute in ("handler", "layers"):
+            if getattr(artifact, attribute):
+                c.add(
+                    f"{where(attribute)} only applies to functions, and this is a {artifact.kind}"
+                )
+    if artifact.kind == "wheelhouse" and artifact.compile_bytecode:
+        c.add(f"{where('compile_bytecode')} does not apply to a wheelhouse, which holds wheels")
+
+
+def _check_layers(
+    c: _Collector, config: LambdaConfig, origin: dict[str | None, dict[str, str]]
+) -> None:
+    for artifact in config.artifacts:
+        for i, name in enumerate(artifact.layers):
+            key = origin[artifact.name].get("layers", "layers") + f"[{i}]"
+            layer = config.artifact(name)
+            if layer is None or layer.kind != "layer":
+                layers = [a.name for a in config.artifacts if a.kind == "layer"]
+                c.add(
+                    f"{key} names {name!r}, which is not a layer artifact (layers: {layers or 'none'})"
+                )
+                continue
+            if layer.architecture != artifact.architecture:
+                c.add(
+                    f"{key}: layer {name!r} is built for {layer.architecture}, and this function "
+                    f"for {artifact.architecture}"
+                )
+            if artifact.runtime not in layer.all_runtimes:
+                c.add(
+                    f"{key}: layer {name!r} serves {', '.join(layer.all_runtimes)}, not "
+                    f"{artifact.runtime}; add it to the layer's runtimes"
+                )
+
+
 def load_and_validate_config(
     table: Mapping[str, Any],
     *,
     key_path: str,
     allowed_foreign_keys: frozenset[str] = HATCHLING_HOOK_KEYS,
 ) -> LambdaConfig:
-    """Validate a hatch-lambda table found at *key_path*; raise ``ConfigError`` with every problem."""
+    """Validate a hatch-lambda table found at *key_path*; raise ``ConfigError`` with every problem.
+
+    Without an ``artifacts`` table the table describes one artifact. With one, each
+    ``artifacts.NAME`` table is an artifact and the keys beside ``artifacts`` are their defaults.
+    """
     c = _Collector(key_path)
-    values: dict[str, Any] = {}
+    defaults = _check_table(c, table, KNOWN_KEYS, allowed_foreign_keys)
+    directory = defaults.pop("directory", DEFAULT_DIRECTORY)
+    named: dict[str, Any] = defaults.pop("artifacts", {})
+    top_origin = {attr: c.key(key) for key, (attr, _) in _FIELDS.items() if key in table}
 
-    for key in sorted(table):
-        if key in allowed_foreign_keys:
-            continue
-        if key not in _FIELDS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            c.add(
-                f"{c.key(key)} is not a hatch-lambda option{hint} "
-                f"(known options: {', '.join(KNOWN_KEYS)})"
-            )
-            continue
-        attribute, kind = _FIELDS[key]
-        checked = _check(c, key, kind, table[key])
-        if checked is not None:
-            values[attribute] = checked
+    artifacts: list[ArtifactConfig] = []
+    origin: dict[str | None, dict[str, str]] = {}
+    if not named:
+        artifact = ArtifactConfig(**_runtimes(defaults, more_specific=defaults))
+        _check_artifact(c, artifact, top_origin)
+        artifacts.append(artifact)
+        origin[None] = top_origin
+    for name, own in named.items():
+        sub = _Collector(c.key("artifacts", name))
+        sub.problems = c.problems
+        if not _ARTIFACT_NAME.match(name):
+            c.add(f"{c.key('artifacts', name)}: artifact names use a-z, 0-9, '-' and '_'")
+        values = _check_table(sub, own, ARTIFACT_KEYS, frozenset())
+        merged = _runtimes({**defaults, **values}, more_specific=values)
+        here = {**top_origin, **{attr: sub.key(k) for k, (attr, _) in _FIELDS.items() if k in own}}
+        artifact = ArtifactConfig(name=name, **merged)
+        _check_artifact(sub, artifact, here)
+        artifacts.append(artifact)
+        origin[name] = here
 
+    config = LambdaConfig(directory=directory, artifacts=tuple(artifacts))
+    _check_layers(c, config, origin)
     if c.problems:
         raise ConfigError(c.problems)
-    return LambdaConfig(**values)
+    return config
 
 
 def _check(c: _Collector, key: str, kind: str, value: Any) -> Any:
@@ -194,6 +334,27 @@ def _check(c: _Collector, key: str, kind: str, value: Any) -> Any:
         c.add(
             f"{c.key(key)} must name a module and a function, like 'my_pkg.app.handler', "
             f"not {value!r}"
+        )
+        return None
+    if kind == "kind":
+        return _one_of(c, key, value, KINDS)
+    if kind == "contents":
+        return _one_of(c, key, value, CONTENTS)
+    if kind == "size":
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        c.add(f"{c.key(key)} must be a positive number of bytes, not {value!r}")
+        return None
+    if kind == "artifacts":
+        if (
+            isinstance(value, Mapping)
+            and value
+            and all(isinstance(v, Mapping) for v in value.values())
+        ):
+            return dict(value)
+        c.add(
+            f"{c.key(key)} must be a table of artifact tables, such as "
+            f"[{c.key(key)}.api], not {value!r}"
         )
         return None
     if kind == "bool":
@@ -227,6 +388,25 @@ def _check(c: _Collector, key: str, kind: str, value: Any) -> Any:
         for i, extra in bad:
             c.add(f"{c.key(key, i)} is not a valid extra name: {extra!r}")
         return None if bad else tuple(items)
+    if kind == "runtimes":
+        if not items:
+            c.add(f"{c.key(key)} must list at least one runtime")
+            return None
+        bad = [(i, r) for i, r in enumerate(items) if r not in RUNTIMES]
+        for i, runtime in bad:
+            c.add(
+                f"{c.key(key, i)} must be one of {', '.join(map(repr, RUNTIMES))}, not {runtime!r}"
+            )
+        return None if bad else tuple(dict.fromkeys(items))
+    if kind == "names":
+        return tuple(items)
+    if kind == "patterns":
+        try:
+            pathspec.GitIgnoreSpec.from_lines(items)
+        except (ValueError, TypeError) as exc:
+            c.add(f"{c.key(key)} holds a pattern that is not gitignore syntax: {exc}")
+            return None
+        return tuple(items)
     if kind == "groups":
         bad = [(i, g) for i, g in enumerate(items) if not _EXTRA.match(g)]
         for i, group in bad:

@@ -12,7 +12,6 @@ from typing import Any
 
 from . import __version__
 from .archive import ArchiveInfo
-from .target import Target
 
 
 @dataclass(frozen=True)
@@ -22,28 +21,42 @@ class PackageEntry:
     wheel: str
     tags: tuple[str, ...]
     origin: str  # "project", "index" or "sdist"
+    runtimes: tuple[str, ...]
+    location: str = ""
+    """Where in the archive it went: "" (the root), "python" or "python/lib/python3.X/site-packages"."""
 
 
 def manifest_data(
     *,
+    name: str | None,
     kind: str,
-    target: Target,
+    runtimes: Sequence[str],
+    architecture: str,
+    platforms: Sequence[str],
     handler: str | None,
+    layers: Sequence[str],
+    contents: str,
     requirements_source: str,
     resolver: str | None,
     packages: Sequence[PackageEntry],
-    archive: ArchiveInfo,
+    removed: Sequence[str],
+    archive: ArchiveInfo | None,
+    wheelhouse: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     # No URLs and no timestamps: the manifest must be reproducible and free of credentials.
-    return {
+    data: dict[str, Any] = {
         "hatch-lambda": __version__,
+        "name": name,
         "kind": kind,
-        "runtime": target.runtime.name,
-        "architecture": target.architecture,
+        "runtime": runtimes[0],
+        "runtimes": list(runtimes),
+        "architecture": architecture,
         "handler": handler,
+        "layers": list(layers),
+        "contents": contents,
         "requirements": requirements_source,
         "resolver": resolver,
-        "platforms": list(target.platforms),
+        "platforms": list(platforms),
         "packages": [
             {
                 "name": p.name,
@@ -51,22 +64,29 @@ def manifest_data(
                 "wheel": p.wheel,
                 "tags": list(p.tags),
                 "origin": p.origin,
+                "runtimes": list(p.runtimes),
+                "location": p.location,
             }
             for p in packages
         ],
-        "archive": {
+        "left-out": list(removed),
+    }
+    if archive is not None:
+        data["archive"] = {
             "file": archive.path.name,
             "size": archive.size,
             "sha256": archive.sha256,
             "code-sha256": archive.code_sha256,
             "files": archive.files,
             "unzipped-size": archive.unzipped_size,
-        },
-    }
+        }
+    if wheelhouse is not None:
+        data["wheelhouse"] = wheelhouse
+    return data
 
 
 def write_manifest(path: Path, data: dict[str, Any]) -> None:
-    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(data, indent=2) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:

@@ -1,61 +1,111 @@
 """The one place that joins the stages: config -> target -> requirements -> wheelhouse ->
-install -> prune -> audit -> archive (+ manifest)."""
+install -> prune -> audit -> archive (+ manifest), for every artifact of the project."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.utils import parse_wheel_filename
+from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
 from . import requirements as _requirements
 from ._report import Reporter
 from .archive import ArchiveInfo, write_zip
-from .audit import audit_tree
-from .config import LambdaConfig
-from .errors import AuditError
+from .audit import audit_tree, check_size, distribution_sizes
+from .bytecode import compile_tree
+from .config import ArtifactConfig, LambdaConfig
+from .errors import AuditError, HatchLambdaError
 from .install import InstallTree, install_wheels
 from .manifest import PackageEntry, manifest_data, write_manifest
-from .prune import prune
+from .prune import (
+    DEFAULT_EXCLUDES,
+    RUNTIME_PROVIDED,
+    SLIM_EXCLUDES,
+    project_test_excludes,
+    prune,
+    unneeded_distributions,
+)
+from .requirements._project import read_wheel_metadata
 from .target import Target, resolve_target
-from .wheelhouse import Indexes, build_wheelhouse, choose_resolver
+from .wheelhouse import Indexes, Wheel, build_wheelhouse, choose_resolver
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    archive: ArchiveInfo
+    artifact: ArtifactConfig
+    path: Path
+    """The zip, or the wheelhouse folder."""
     manifest: Path
+    label: str
+    size: int
+    code_sha256: str | None
+    dists: Mapping[str, Mapping[NormalizedName, str]] = field(default_factory=dict)
+    """Per runtime, the distributions the artifact holds (for functions deployed with a layer)."""
+    sizes: Mapping[str, int] = field(default_factory=dict)
+    """Unzipped bytes by distribution."""
+
+
+@dataclass(frozen=True)
+class _Collected:
     target: Target
+    source: str
+    resolver: str | None
+    wheels: list[Wheel]
 
 
-def prepare_target(config: LambdaConfig, reporter: Reporter) -> Target:
-    """The target for *config*; warns about platform tags Lambda cannot load."""
-    target, warnings = resolve_target(config.runtime, config.architecture, config.platform_tags)
+@dataclass
+class _Project:
+    wheel: Path
+    root: Path
+    name: str
+    version: str
+    tags: tuple[str, ...]
+    top_levels: list[str]
+
+
+def prepare_target(runtime: str, artifact: ArtifactConfig, reporter: Reporter) -> Target:
+    """The target of *artifact* on *runtime*; warns about platform tags Lambda cannot load."""
+    target, warnings = resolve_target(runtime, artifact.architecture, artifact.platform_tags)
     for warning in warnings:
         reporter.warning(warning)
     return target
 
 
-def artifact_stem(project_wheel: Path, target: Target) -> str:
+def _escape(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name)
+
+
+def artifact_stem(project_wheel: Path, artifact: ArtifactConfig) -> str:
     name, version, _, _ = parse_wheel_filename(project_wheel.name)
-    escaped = re.sub(r"[-_.]+", "_", name)
-    return f"{escaped}-{version}-{target.runtime.name}-{target.architecture}"
+    named = f"-{artifact.name}" if artifact.name else ""
+    runtimes = "+".join(artifact.all_runtimes)
+    return f"{_escape(name)}-{version}{named}-{runtimes}-{artifact.architecture}"
+
+
+_ARTIFACT_FILE = (
+    r"-[^-]+(-[a-z0-9][a-z0-9_-]*)?-python3\.\d+(\+python3\.\d+)*-(x86_64|arm64)"
+    r"(\.zip|\.json|-wheelhouse)$"
+)
 
 
 def remove_artifacts(directory: Path, project_name: str) -> list[Path]:
-    """Delete this project's Lambda artifacts (zips and manifests) in *directory*, nothing else."""
-    escaped = re.sub(r"[-_.]+", "_", project_name)
-    pattern = re.compile(
-        rf"^{re.escape(escaped)}-[^-]+-python3\.\d+-(x86_64|arm64)\.(zip|json)$", re.IGNORECASE
-    )
+    """Delete this project's Lambda artifacts (zips, manifests, wheelhouses) in *directory*."""
+    pattern = re.compile(rf"^{re.escape(_escape(project_name))}{_ARTIFACT_FILE}", re.IGNORECASE)
     removed = []
     if directory.is_dir():
         for path in sorted(directory.iterdir()):
-            if path.is_file() and pattern.match(path.name):
+            if not pattern.match(path.name):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
                 path.unlink()
-                removed.append(path)
+            removed.append(path)
     return removed
 
 
@@ -66,112 +116,394 @@ def output_directory(config: LambdaConfig, project_root: Path, wheel_directory: 
     folder that is deleted afterwards): there the artifact goes beside the wheel's output folder,
     which is the project's ``dist/``.
     """
-    base = (
-        wheel_directory.resolve().parent if (project_root / "PKG-INFO").is_file() else project_root
-    )
+    in_sdist = (project_root / "PKG-INFO").is_file()
+    base = wheel_directory.resolve().parent if in_sdist else project_root
     return (base / config.directory).resolve()
 
 
-def build_function(
+class _Builder:
+    def __init__(self, project: _Project, work: Path, output_dir: Path, reporter: Reporter) -> None:
+        self.project = project
+        self.work = work
+        self.output_dir = output_dir
+        self.reporter = reporter
+        self.layers: dict[str, BuildResult] = {}
+        self._collected: dict[tuple[object, ...], _Collected] = {}
+
+    # requirements + wheelhouse, shared by artifacts that ask for the same thing
+    def collect(self, artifact: ArtifactConfig, runtime: str) -> _Collected:
+        key = (
+            runtime, artifact.architecture, artifact.platform_tags, artifact.requirements,
+            artifact.extras, artifact.groups, artifact.resolver, artifact.index_url,
+            artifact.extra_index_urls, artifact.find_links, artifact.poetry_include_hashes,
+            artifact.poetry_without_urls,
+        )  # fmt: skip
+        if key in self._collected:
+            return self._collected[key]
+        target = prepare_target(runtime, artifact, self.reporter)
+        reqs = _requirements.load_requirements(
+            artifact.requirements,
+            project_root=self.project.root,
+            project_wheel=self.project.wheel,
+            environment=target.marker_environment(),
+            extras=artifact.extras,
+            groups=artifact.groups,
+            poetry_include_hashes=artifact.poetry_include_hashes,
+            poetry_without_urls=artifact.poetry_without_urls,
+            reporter=self.reporter,
+        )
+        self.reporter.info(f"Requirements: {reqs.source}")
+        indexes = Indexes.from_options(
+            artifact.index_url or reqs.index_url,
+            (*artifact.extra_index_urls, *reqs.extra_index_urls),
+            (*artifact.find_links, *reqs.find_links),
+        )
+        self.reporter.debug("indexes: " + ", ".join(indexes.urls()) + " (credentials shown as ***)")
+        custom = artifact.platform_tags is not None
+        resolving = isinstance(reqs, _requirements.RequirementSet) and bool(reqs.requirements)
+        resolver = (
+            choose_resolver(artifact.resolver, custom_platforms=custom) if resolving else None
+        )
+        wheels = build_wheelhouse(
+            reqs, target, indexes, resolver=artifact.resolver, custom_platforms=custom,
+            workdir=self.work / f"collect{len(self._collected)}", reporter=self.reporter,
+        )  # fmt: skip
+        collected = _Collected(target, reqs.source, resolver, wheels)
+        self._collected[key] = collected
+        return collected
+
+    def select(
+        self, artifact: ArtifactConfig, runtime: str, collected: _Collected
+    ) -> tuple[list[Wheel], list[str]]:
+        """The dependency wheels this artifact holds on *runtime*, and what was left out, why."""
+        if artifact.contents == "project":
+            return [], []
+        wheels = list(collected.wheels)
+        removed: list[str] = []
+        env = collected.target.marker_environment()
+        if artifact.exclude_runtime_provided:
+            requires = {canonicalize_name(w.name): read_wheel_metadata(w.path)[1] for w in wheels}
+            direct = _requirements.from_project_wheel(
+                self.project.wheel, extras=artifact.extras, environment=env
+            )
+            dropped = unneeded_distributions(
+                requires, [r.name for r in direct.requirements], env, drop=RUNTIME_PROVIDED
+            )
+            removed += [
+                f"{w.name} {w.version} (provided by the runtime)"
+                for w in wheels
+                if canonicalize_name(w.name) in dropped
+            ]
+            wheels = [w for w in wheels if canonicalize_name(w.name) not in dropped]
+        for layer_name in artifact.layers:
+            held = self.layers[layer_name].dists.get(runtime, {})
+            kept = []
+            for w in wheels:
+                if held.get(canonicalize_name(w.name)) == w.version:
+                    removed.append(f"{w.name} {w.version} (in layer {layer_name})")
+                else:
+                    kept.append(w)
+            wheels = kept
+        return wheels, removed
+
+    def build(self, artifact: ArtifactConfig) -> BuildResult:
+        what = f"{artifact.kind} {artifact.name}" if artifact.name else artifact.kind
+        what += "" if artifact.kind == "wheelhouse" else " zip"
+        runtimes = artifact.all_runtimes
+        plan = _Plan(
+            artifact=artifact,
+            stem=artifact_stem(self.project.wheel, artifact),
+            label=f"{what} for {'/'.join(runtimes)} {artifact.architecture}",
+            collected={rt: self.collect(artifact, rt) for rt in runtimes},
+        )
+        self.reporter.info(f"Building Lambda {plan.label}")
+        for rt in runtimes:
+            plan.selected[rt], why = self.select(artifact, rt, plan.collected[rt])
+            plan.removed += [r for r in why if r not in plan.removed]
+        for line in plan.removed:
+            self.reporter.info(f"  left out {line}")
+        if artifact.kind == "wheelhouse":
+            return self._wheelhouse(plan)
+        layout = self._install(plan)
+        self._prune_and_compile(plan, layout)
+        sizes = self._audit(plan, layout)
+        return self._write(plan, layout, sizes)
+
+    def _project_pairs(self, artifact: ArtifactConfig) -> list[tuple[str, str, Path]]:
+        p = self.project
+        return [] if artifact.contents == "dependencies" else [(p.name, p.version, p.wheel)]
+
+    def _wheelhouse(self, plan: _Plan) -> BuildResult:
+        staging = self.work / f"{plan.stem}-wheelhouse"
+        staging.mkdir(parents=True)
+        files: dict[str, tuple[str, str, Path, list[str]]] = {}
+        for rt, wheels in plan.selected.items():
+            pairs = [(w.name, w.version, w.path) for w in wheels]
+            for name, version, path in [*pairs, *self._project_pairs(plan.artifact)]:
+                files.setdefault(path.name, (name, version, path, []))[3].append(rt)
+        by_pin: dict[tuple[str, str], list[tuple[Path, list[str]]]] = {}
+        for name, version, path, rts in files.values():
+            by_pin.setdefault((canonicalize_name(name), version), []).append((path, rts))
+        lines = []
+        for (name, version), entries in sorted(by_pin.items()):
+            rts = sorted({rt for _, r in entries for rt in r})
+            marker = ""
+            if len(rts) < len(plan.selected):
+                # Several runtimes may need different releases: each pin says which it is for.
+                marker = " ; " + " or ".join(f"python_version == '{rt[6:]}'" for rt in rts)
+            hashes = " ".join(f"--hash=sha256:{_sha256(p)}" for p, _ in sorted(entries))
+            lines.append(f"{name}=={version}{marker} {hashes}\n")
+            for path, _ in entries:
+                shutil.copy2(path, staging / path.name)
+        (staging / "requirements.txt").write_text("".join(lines), encoding="utf-8")
+        destination = self.output_dir / staging.name
+        _replace_folder(staging, destination)
+        size = sum(p.stat().st_size for p in destination.iterdir())
+        folder = destination.name
+        install = f"pip install --no-index --find-links {folder} -r {folder}/requirements.txt"
+        manifest = self._manifest(plan, {}, None, wheelhouse={
+            "folder": destination.name, "files": len(files) + 1, "size": size, "install": install,
+        })  # fmt: skip
+        return BuildResult(plan.artifact, destination, manifest, plan.label, size, None)
+
+    def _install(self, plan: _Plan) -> _Layout:
+        """Install into the archive tree: at its root for a function, under ``python/`` for a
+        layer; a layer for several runtimes shares what is the same for all of them."""
+        artifact, runtimes = plan.artifact, plan.artifact.all_runtimes
+        base = self.work / plan.stem
+        root = base / "tree"
+        shared = root / "python" if artifact.kind == "layer" else root
+        several = len(runtimes) > 1
+        layout = _Layout(
+            root,
+            shared,
+            {rt: shared / "lib" / rt / "site-packages" if several else shared for rt in runtimes},
+        )
+        common = set.intersection(*({w.path.name for w in plan.selected[rt]} for rt in runtimes))
+        done: set[str] = set()
+        for rt in runtimes:
+            target = plan.collected[rt].target
+            for folder, wheels in (
+                (shared, [w for w in plan.selected[rt] if w.path.name in common and w.path.name not in done]),
+                (layout.site[rt], [w for w in plan.selected[rt] if w.path.name not in common]),
+            ):  # fmt: skip
+                for w in wheels:
+                    layout.locations[(w.path.name, rt)] = _relative(folder, root)
+                    done.add(w.path.name)
+                if wheels:
+                    pairs = [(f"{w.name} {w.version}", w.path) for w in wheels]
+                    install_wheels(
+                        pairs, InstallTree(folder, base / "unbundled"), target, self.reporter
+                    )
+        for name, version, wheel in self._project_pairs(artifact):
+            layout.locations[(wheel.name, "")] = _relative(shared, root)
+            install_wheels([(f"{name} {version} (this project)", wheel)],
+                           InstallTree(shared, base / "unbundled"),
+                           plan.collected[runtimes[0]].target, self.reporter)  # fmt: skip
+        root.mkdir(parents=True, exist_ok=True)
+        return layout
+
+    def _prune_and_compile(self, plan: _Plan, layout: _Layout) -> None:
+        artifact = plan.artifact
+        patterns = [*DEFAULT_EXCLUDES, *project_test_excludes(self.project.top_levels)]
+        patterns += [*(SLIM_EXCLUDES if artifact.slim else ()), *artifact.exclude]
+        pruned = [path for folder in layout.folders() for path in prune(folder, patterns)]
+        if pruned:
+            self.reporter.debug(f"pruned {len(pruned)} paths: {', '.join(pruned[:20])}")
+        if artifact.compile_bytecode:
+            where = "/opt" if artifact.kind == "layer" else "/var/task"
+            for rt in artifact.all_runtimes:
+                for folder in dict.fromkeys((layout.shared, layout.site[rt])):
+                    if folder.exists():
+                        path = f"{where}/{_relative(folder, layout.root)}".rstrip("/")
+                        compile_tree(folder, plan.collected[rt].target.runtime,
+                                     runtime_path=path, reporter=self.reporter)  # fmt: skip
+
+    def _audit(self, plan: _Plan, layout: _Layout) -> dict[str, int]:
+        """Every rule for every runtime; returns unzipped sizes by distribution."""
+        artifact = plan.artifact
+        provided: dict[str, str | None] = {}
+        if artifact.exclude_runtime_provided:
+            provided.update(dict.fromkeys(RUNTIME_PROVIDED))
+        for name in artifact.layers:
+            held = self.layers[name].dists.get(artifact.runtime, {})
+            provided.update({str(k): v for k, v in held.items()})
+        findings = []
+        for rt in artifact.all_runtimes:
+            findings += audit_tree(
+                list(dict.fromkeys((layout.shared, layout.site[rt]))), plan.collected[rt].target,
+                archive_root=layout.root,
+                handler=artifact.handler if artifact.kind == "function" else None,
+                roots=[(self.project.name, artifact.extras)], provided=provided,
+                bytecode_versions=[r.removeprefix("python") for r in artifact.all_runtimes],
+            )  # fmt: skip
+        sizes: dict[str, int] = {}
+        for folder in layout.folders():
+            for dist, size in distribution_sizes(folder).items():
+                sizes[dist] = sizes.get(dist, 0) + size
+        if artifact.kind == "function":
+            parts = {
+                "function": sizes,
+                **{f"layer {n}": self.layers[n].sizes for n in artifact.layers},
+            }
+            findings += check_size(f"{plan.stem}.zip", parts, limit=artifact.max_unzipped_size)
+        if findings:
+            raise AuditError(f"{plan.stem}.zip", list(dict.fromkeys(str(f) for f in findings)))
+        return sizes
+
+    def _write(self, plan: _Plan, layout: _Layout, sizes: dict[str, int]) -> BuildResult:
+        artifact = plan.artifact
+        self.reporter.waiting(f"Writing {plan.stem}.zip")
+        archive = write_zip(layout.root, self.output_dir / f"{plan.stem}.zip")
+        if archive.size > artifact.warn_zipped_size:
+            self.reporter.warning(
+                f"{archive.path.name} is {archive.size:,} bytes zipped, over "
+                f"{artifact.warn_zipped_size:,}: Lambda refuses a direct upload this large; "
+                "deploy it through S3"
+            )
+        manifest = self._manifest(plan, layout.locations, archive)
+        project = {canonicalize_name(n): v for n, v, _ in self._project_pairs(artifact)}
+        dists = {
+            rt: {**{canonicalize_name(w.name): w.version for w in plan.selected[rt]}, **project}
+            for rt in artifact.all_runtimes
+        }
+        return BuildResult(artifact, archive.path, manifest, plan.label, archive.size,
+                           archive.code_sha256, dists, sizes)  # fmt: skip
+
+    def _manifest(
+        self,
+        plan: _Plan,
+        locations: Mapping[tuple[str, str], str],
+        archive: ArchiveInfo | None,
+        wheelhouse: dict[str, object] | None = None,
+    ) -> Path:
+        artifact = plan.artifact
+        first = plan.collected[artifact.all_runtimes[0]]
+        path = self.output_dir / f"{plan.stem}.json"
+        write_manifest(path, manifest_data(
+            name=artifact.name, kind=artifact.kind, runtimes=artifact.all_runtimes,
+            architecture=artifact.architecture, platforms=first.target.platforms,
+            handler=artifact.handler, layers=artifact.layers, contents=artifact.contents,
+            requirements_source=first.source, resolver=first.resolver,
+            packages=self._packages(plan, locations), removed=plan.removed, archive=archive,
+            wheelhouse=wheelhouse,
+        ))  # fmt: skip
+        return path
+
+    def _packages(
+        self, plan: _Plan, locations: Mapping[tuple[str, str], str]
+    ) -> list[PackageEntry]:
+        entries: dict[str, PackageEntry] = {}
+        for rt, wheels in plan.selected.items():
+            for w in wheels:
+                old = entries.get(w.path.name)
+                entries[w.path.name] = PackageEntry(
+                    w.name, w.version, w.path.name, tuple(sorted(str(t) for t in w.tags)),
+                    "sdist" if w.built_from_sdist else "index",
+                    (*old.runtimes, rt) if old else (rt,),
+                    locations.get((w.path.name, rt), ""),
+                )  # fmt: skip
+        ordered = sorted(entries.values(), key=lambda p: (canonicalize_name(p.name), p.wheel))
+        for name, version, wheel in self._project_pairs(plan.artifact):
+            where = locations.get((wheel.name, ""), "")
+            ordered.append(
+                PackageEntry(name, version, wheel.name, self.project.tags, "project",
+                             tuple(plan.selected), where)
+            )  # fmt: skip
+        return ordered
+
+
+@dataclass
+class _Plan:
+    artifact: ArtifactConfig
+    stem: str
+    label: str
+    collected: Mapping[str, _Collected]
+    selected: dict[str, list[Wheel]] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Layout:
+    root: Path
+    """The archive's root."""
+    shared: Path
+    """Where what every runtime shares goes: the root for a function, ``python/`` for a layer."""
+    site: dict[str, Path]
+    """Per runtime, the folder its own wheels go into (``shared`` unless a layer serves several)."""
+    locations: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def folders(self) -> list[Path]:
+        return [f for f in dict.fromkeys((self.shared, *self.site.values())) if f.exists()]
+
+
+def _replace_folder(staging: Path, destination: Path) -> None:
+    """Put *staging* at *destination*, replacing an earlier folder only once the new one is whole."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    old = destination.with_name(f".{destination.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if destination.exists():
+        destination.rename(old)
+    shutil.move(str(staging), destination)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _relative(folder: Path, root: Path) -> str:
+    rel = folder.relative_to(root).as_posix()
+    return "" if rel == "." else rel
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _top_levels(wheel: Path) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as zf:
+        return sorted(
+            {
+                n.split("/", 1)[0]
+                for n in zf.namelist()
+                if "/" in n and not n.split("/", 1)[0].endswith((".dist-info", ".data"))
+            }
+        )
+
+
+def build_artifacts(
     config: LambdaConfig,
     *,
     project_wheel: Path,
     project_root: Path,
     output_dir: Path,
     reporter: Reporter,
-) -> BuildResult:
-    """Build the function zip and its manifest for the project whose wheel is *project_wheel*."""
-    target = prepare_target(config, reporter)
-    reporter.info(f"Building a Lambda function zip for {target.label}")
-    reqs = _requirements.load_requirements(
-        config.requirements,
-        project_root=project_root,
-        project_wheel=project_wheel,
-        environment=target.marker_environment(),
-        extras=config.extras,
-        groups=config.groups,
-        poetry_include_hashes=config.poetry_include_hashes,
-        poetry_without_urls=config.poetry_without_urls,
-        reporter=reporter,
-    )
-    reporter.info(f"Requirements: {reqs.source}")
-    indexes = Indexes.from_options(
-        config.index_url or reqs.index_url,
-        (*config.extra_index_urls, *reqs.extra_index_urls),
-        (*config.find_links, *reqs.find_links),
-    )
-    reporter.debug(
-        "indexes: " + ", ".join(indexes.urls()) + " (credentials are shown as ***)", level=1
-    )
-    custom = config.platform_tags is not None
-    resolving = isinstance(reqs, _requirements.RequirementSet) and bool(reqs.requirements)
-    resolver = choose_resolver(config.resolver, custom_platforms=custom) if resolving else None
-
+) -> list[BuildResult]:
+    """Build every artifact of *config* (layers first) for the project of *project_wheel*."""
+    name, version, _, tags = parse_wheel_filename(project_wheel.name)
+    project = _Project(
+        project_wheel, project_root, str(name), str(version),
+        tuple(sorted(str(t) for t in tags)), _top_levels(project_wheel),
+    )  # fmt: skip
+    ordered = sorted(config.artifacts, key=lambda a: a.kind != "layer")
+    results: list[BuildResult] = []
     with tempfile.TemporaryDirectory(prefix="hatch-lambda-") as tmp:
-        work = Path(tmp)
-        wheels = build_wheelhouse(
-            reqs,
-            target,
-            indexes,
-            resolver=config.resolver,
-            custom_platforms=custom,
-            workdir=work,
-            reporter=reporter,
-        )
-        tree = InstallTree(root=work / "tree", unbundled=work / "unbundled")
-        project_name, project_version, _, project_tags = parse_wheel_filename(project_wheel.name)
-        project_label = f"{project_name} {project_version} (this project)"
-        install_wheels(
-            [*((f"{w.name} {w.version}", w.path) for w in wheels), (project_label, project_wheel)],
-            tree,
-            target,
-            reporter,
-        )
-        removed = prune(tree.root)
-        if removed:
-            reporter.debug(f"pruned {len(removed)} paths: {', '.join(removed[:10])}")
+        builder = _Builder(project, Path(tmp), output_dir, reporter)
+        for artifact in ordered:
+            result = builder.build(artifact)
+            if artifact.kind == "layer" and artifact.name:
+                builder.layers[artifact.name] = result
+            results.append(result)
+    return results
 
-        findings = audit_tree(
-            tree.root, target, handler=config.handler,
-            roots=[(str(project_name), config.extras)],
-        )  # fmt: skip
-        stem = artifact_stem(project_wheel, target)
-        if findings:
-            raise AuditError(f"{stem}.zip", [str(f) for f in findings])
 
-        reporter.waiting(f"Writing {stem}.zip")
-        archive = write_zip(tree.root, output_dir / f"{stem}.zip")
-
-    packages = [
-        PackageEntry(
-            w.name,
-            w.version,
-            w.path.name,
-            tuple(sorted(str(t) for t in w.tags)),
-            "sdist" if w.built_from_sdist else "index",
-        )
-        for w in wheels
-    ]
-    packages.append(
-        PackageEntry(
-            str(project_name),
-            str(project_version),
-            project_wheel.name,
-            tuple(sorted(str(t) for t in project_tags)),
-            "project",
-        )
-    )
-    manifest = output_dir / f"{stem}.json"
-    write_manifest(
-        manifest,
-        manifest_data(
-            kind="function",
-            target=target,
-            handler=config.handler,
-            requirements_source=reqs.source,
-            resolver=resolver,
-            packages=packages,
-            archive=archive,
-        ),
-    )
-    return BuildResult(archive=archive, manifest=manifest, target=target)
+__all__ = [
+    "BuildResult",
+    "HatchLambdaError",
+    "build_artifacts",
+    "output_directory",
+    "remove_artifacts",
+]

@@ -24,7 +24,7 @@ from .config import (
 from .errors import HatchLambdaError
 from .pipeline import (
     BuildResult,
-    build_function,
+    build_artifacts,
     output_directory,
     prepare_target,
     remove_artifacts,
@@ -50,13 +50,18 @@ def _abort(app: Any, exc: HatchLambdaError) -> NoReturn:
     raise SystemExit(1)  # app.abort exits; this line is for type checkers and stub apps
 
 
-def _announce(app: Any, result: BuildResult) -> None:
-    archive = result.archive
-    app.display_success(
-        f"Lambda function zip for {result.target.label}: {archive.path} "
-        f"({archive.size:,} bytes, CodeSha256 {archive.code_sha256})"
-    )
-    app.display_info(f"Manifest: {result.manifest}")
+def _announce(app: Any, results: list[BuildResult]) -> None:
+    for result in results:
+        digest = f", CodeSha256 {result.code_sha256}" if result.code_sha256 else ""
+        app.display_success(f"Lambda {result.label}: {result.path} ({result.size:,} bytes{digest})")
+        app.display_info(f"Manifest: {result.manifest}")
+
+
+def _check_targets(config: LambdaConfig, app: Any) -> None:
+    reporter = AppReporter(app)
+    for artifact in config.artifacts:
+        for runtime in artifact.all_runtimes:
+            prepare_target(runtime, artifact, reporter)
 
 
 class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
@@ -91,7 +96,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
             self._config = load_and_validate_config(self.config, key_path=self._key_path())
-            prepare_target(self._config, AppReporter(self.app))
+            _check_targets(self._config, self.app)
         except HatchLambdaError as exc:
             _abort(self.app, exc)
 
@@ -99,7 +104,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         if self._config is None:
             return
         try:
-            result = build_function(
+            results = build_artifacts(
                 self._config,
                 project_wheel=Path(artifact_path),
                 project_root=Path(self.root),
@@ -108,7 +113,18 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
             )
         except HatchLambdaError as exc:
             _abort(self.app, exc)
-        _announce(self.app, result)
+        _announce(self.app, results)
+
+    def clean(self, versions: list[str]) -> None:
+        """`hatch build --clean` and `hatch clean`: this project's Lambda artifacts, nothing else."""
+        try:
+            config = load_and_validate_config(self.config, key_path=self._key_path())
+        except HatchLambdaError:
+            return  # the build itself will report the problem
+        root = Path(self.root)
+        directory = output_directory(config, root, Path(self.directory))
+        for path in remove_artifacts(directory, self.metadata.core.name):
+            self.app.display_debug(f"hatch-lambda: removed {path}")
 
 
 class LambdaBuilderConfig(BuilderConfig):
@@ -164,7 +180,7 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
             config = load_and_validate_config(
                 table, key_path=key_path, allowed_foreign_keys=foreign
             )
-            prepare_target(config, AppReporter(self.app))
+            _check_targets(config, self.app)
         except HatchLambdaError as exc:
             _abort(self.app, exc)
         with tempfile.TemporaryDirectory(prefix="hatch-lambda-wheel-") as tmp, _inside_builder():
@@ -173,7 +189,7 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
             )
             wheel = Path(next(iter(wheel_builder.build(directory=tmp, versions=["standard"]))))
             try:
-                result = build_function(
+                results = build_artifacts(
                     config,
                     project_wheel=wheel,
                     project_root=Path(self.root),
@@ -182,5 +198,5 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
                 )
             except HatchLambdaError as exc:
                 _abort(self.app, exc)
-        _announce(self.app, result)
-        return str(result.archive.path)
+        _announce(self.app, results)
+        return str(results[-1].path)

@@ -20,7 +20,8 @@ def problems(table: dict[str, object]) -> list[str]:
 def test_defaults() -> None:
     config = load_and_validate_config({}, key_path=KEY)
     assert config == LambdaConfig()
-    assert (config.runtime, config.architecture, config.resolver) == (
+    [artifact] = config.artifacts
+    assert (artifact.runtime, artifact.architecture, artifact.resolver) == (
         "python3.14",
         "x86_64",
         "auto",
@@ -38,7 +39,7 @@ def test_every_problem_is_reported_with_its_key() -> None:
             "platform-tags": ["manylinux_2_17_x86_64", "Not A Tag"],
             "resolver": 3,
             "directory": "",
-            "runtimes": ["python3.12"],
+            "handlr": "a.b",
         }
     )
     assert found == [
@@ -46,12 +47,12 @@ def test_every_problem_is_reported_with_its_key() -> None:
         f"{KEY}.directory must be a non-empty string, not ''",
         f"{KEY}.extras[1] must be a non-empty string, not ''",
         f"{KEY}.handler must name a module and a function, like 'my_pkg.app.handler', not 'app'",
+        f"{KEY}.handlr is not a hatch-lambda option; did you mean 'handler'? (known options: "
+        f"{', '.join(KNOWN_KEYS)})",
         f"{KEY}.platform-tags[1] must be a platform tag such as 'manylinux_2_17_x86_64', not 'Not A Tag'",
         f"{KEY}.resolver must be one of 'auto', 'uv', 'pip', not 3",
         f"{KEY}.runtime must be one of 'python3.9', 'python3.10', 'python3.11', 'python3.12', "
         "'python3.13', 'python3.14', not 'python3.15' (did you mean 'python3.14'?)",
-        f"{KEY}.runtimes is not a hatch-lambda option; did you mean 'runtime'? (known options: "
-        f"{', '.join(KNOWN_KEYS)})",
     ]
 
 
@@ -95,6 +96,7 @@ def test_values_are_kept() -> None:
         },
         key_path=KEY,
     )
-    assert config.platform_tags == ("manylinux2014_aarch64",)
-    assert config.extras == ("x",)
-    assert config.handler == "a.b.c"
+    [artifact] = config.artifacts
+    assert artifact.platform_tags == ("manylinux2014_aarch64",)
+    assert artifact.extras == ("x",)
+    assert artifact.handler == "a.b.c"

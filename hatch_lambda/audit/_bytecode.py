@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 from ..target import Target
@@ -12,14 +13,17 @@ from . import Finding
 _CACHE_TAG = re.compile(r"\.(?P<tag>[a-z]+-\d+)(\.opt-\d)?\.pyc$")
 
 
-def check_bytecode(root: Path, target: Target) -> list[Finding]:
-    wanted = f"cpython-{target.python_version.replace('.', '')}"
+def check_bytecode(root: Path, target: Target, *, allowed: Collection[str] = ()) -> list[Finding]:
+    """*allowed*: Python versions whose bytecode may be here (``3.12``); the target's by default."""
+    versions = allowed or (target.python_version,)
+    wanted_tags = {f"cpython-{v.replace('.', '')}" for v in versions}
+    wanted = " or ".join(sorted(wanted_tags))
     findings = []
     for pyc in sorted(root.rglob("*.pyc")):
         rel = pyc.relative_to(root).as_posix()
         match = _CACHE_TAG.search(pyc.name)
         tag = match.group("tag") if match else None
-        if tag == wanted:
+        if tag in wanted_tags:
             continue
         findings.append(
             Finding(

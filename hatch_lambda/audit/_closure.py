@@ -7,7 +7,7 @@ resolvers that judged markers by the host.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from email.parser import HeaderParser
 from pathlib import Path
 
@@ -19,9 +19,9 @@ from ..target import Target
 from . import Finding
 
 
-def _installed(root: Path) -> dict[NormalizedName, tuple[str, list[str], str]]:
+def _installed(roots: Sequence[Path]) -> dict[NormalizedName, tuple[str, list[str], str]]:
     dists = {}
-    for meta in sorted(root.glob("*.dist-info/METADATA")):
+    for meta in sorted(m for root in roots for m in root.glob("*.dist-info/METADATA")):
         msg = HeaderParser().parsestr(meta.read_text(encoding="utf-8", errors="replace"))
         name = canonicalize_name(msg["Name"] or meta.parent.name.split("-")[0])
         dists[name] = (msg["Version"] or "", msg.get_all("Requires-Dist") or [], meta.parent.name)
@@ -29,10 +29,16 @@ def _installed(root: Path) -> dict[NormalizedName, tuple[str, list[str], str]]:
 
 
 def check_closure(
-    root: Path, target: Target, *, roots: Collection[tuple[str, Collection[str]]] = ()
+    site_roots: Sequence[Path],
+    target: Target,
+    *,
+    roots: Collection[tuple[str, Collection[str]]] = (),
+    provided: Mapping[str, str | None] | None = None,
 ) -> list[Finding]:
-    """*roots*: distributions whose extras were asked for, as ``(name, extras)``."""
-    dists = _installed(root)
+    """*roots*: distributions whose extras were asked for, as ``(name, extras)``; *provided*:
+    distributions supplied from elsewhere (a layer, the runtime), with a version or None."""
+    dists = _installed(site_roots)
+    supplied = {canonicalize_name(k): v for k, v in (provided or {}).items()}
     env = target.marker_environment()
     active: dict[NormalizedName, set[str]] = {name: {""} for name in dists}
     for name, extras in roots:
@@ -57,6 +63,15 @@ def check_closure(
             dep = canonicalize_name(req.name)
             where = f"{folder}/METADATA"
             shown = f"{req.name}{req.specifier}" + (f" ; {req.marker}" if req.marker else "")
+            if dep not in dists and dep in supplied:
+                have = supplied[dep]
+                if have is not None and not req.specifier.contains(Version(have), prereleases=True):
+                    findings[(where, dep)] = Finding(
+                        "closure", where,
+                        f"{name} {version} requires {shown}, and the layer it is deployed with "
+                        f"has {dep} {have}",
+                    )  # fmt: skip
+                continue
             if dep not in dists:
                 findings[(where, dep)] = Finding(
                     "closure", where,

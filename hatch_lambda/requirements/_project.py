@@ -15,7 +15,8 @@ from ..errors import RequirementsError
 from . import RequirementSet
 
 
-def _read_metadata(wheel: Path) -> tuple[str, list[str], list[str]]:
+def read_wheel_metadata(wheel: Path) -> tuple[str, list[str], list[str]]:
+    """``(Name, Requires-Dist lines, Provides-Extra)`` of a wheel file."""
     try:
         with zipfile.ZipFile(wheel) as zf:
             name = next(
@@ -29,14 +30,14 @@ def _read_metadata(wheel: Path) -> tuple[str, list[str], list[str]]:
 
 
 def project_name(wheel: Path) -> str:
-    return _read_metadata(wheel)[0]
+    return read_wheel_metadata(wheel)[0]
 
 
 def from_project_wheel(
     wheel: Path, *, extras: Collection[str], environment: Environment
 ) -> RequirementSet:
     """The wheel's ``Requires-Dist``, with *extras*, filtered by markers for *environment*."""
-    name, requires, provided = _read_metadata(wheel)
+    name, requires, provided = read_wheel_metadata(wheel)
     project = canonicalize_name(name)
     known = {canonicalize_name(e) for e in provided}
     wanted = [canonicalize_name(e) for e in extras]
