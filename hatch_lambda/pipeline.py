@@ -336,6 +336,8 @@ class _Builder:
                 handler=artifact.handler if artifact.kind == "function" else None,
                 roots=[(self.project.name, artifact.extras)], provided=provided,
                 bytecode_versions=[r.removeprefix("python") for r in artifact.all_runtimes],
+                # Code alone, with no layer named: its dependencies are deployed elsewhere.
+                closure=artifact.contents != "project" or bool(artifact.layers),
             )  # fmt: skip
         sizes: dict[str, int] = {}
         for folder in layout.folders():

@@ -100,3 +100,53 @@ def test_values_are_kept() -> None:
     assert artifact.platform_tags == ("manylinux2014_aarch64",)
     assert artifact.extras == ("x",)
     assert artifact.handler == "a.b.c"
+
+
+def test_artifacts_inherit_the_project_defaults() -> None:
+    config = load_and_validate_config(
+        {
+            "runtime": "python3.11",
+            "architecture": "arm64",
+            "exclude": ["*.md"],
+            "artifacts": {
+                "deps": {"kind": "layer", "runtimes": ["python3.11", "python3.12"]},
+                "api": {"handler": "app.main.handler", "layers": ["deps"]},
+                "new": {"runtime": "python3.12", "architecture": "x86_64"},
+            },
+        },
+        key_path=KEY,
+    )
+    deps, api, new = (config.artifact(n) for n in ("deps", "api", "new"))
+    assert deps is not None and api is not None and new is not None
+    assert deps.all_runtimes == ("python3.11", "python3.12") and deps.architecture == "arm64"
+    assert api.runtime == "python3.11" and api.exclude == ("*.md",) and api.layers == ("deps",)
+    assert new.all_runtimes == ("python3.12",) and new.architecture == "x86_64"
+
+
+def test_artifact_problems_carry_their_nested_key() -> None:
+    found = problems(
+        {
+            "artifacts": {
+                "api": {
+                    "kind": "function",
+                    "runtimes": ["python3.11", "python3.12"],
+                    "slim": "yes",
+                },
+                "Bad Name": {"kind": "layer", "handler": "a.b"},
+                "wh": {"kind": "wheelhouse", "compile-bytecode": True, "directory": "x"},
+            }
+        }
+    )
+    assert f"{KEY}.artifacts.api.slim must be true or false, not 'yes'" in found
+    assert f"{KEY}.artifacts.api.runtimes lists 2 runtimes; a function runs on one" in found
+    assert f"{KEY}.artifacts.Bad Name: artifact names use a-z, 0-9, '-' and '_'" in found
+    assert (
+        f"{KEY}.artifacts.Bad Name.handler only applies to functions, and this is a layer" in found
+    )
+    assert any(
+        p.startswith(f"{KEY}.artifacts.wh.directory is not an artifact option") for p in found
+    )
+    assert (
+        f"{KEY}.artifacts.wh.compile-bytecode does not apply to a wheelhouse, which holds wheels"
+        in found
+    )

@@ -36,6 +36,7 @@ def audit_tree(
     roots: Collection[tuple[str, Collection[str]]] = (),
     provided: Mapping[str, str | None] | None = None,
     bytecode_versions: Collection[str] = (),
+    closure: bool = True,
 ) -> list[Finding]:
     """Every finding for one target over the folders Python imports from; empty means it passes.
 
@@ -54,7 +55,8 @@ def audit_tree(
             *check_bytecode(site, target, allowed=bytecode_versions or (target.python_version,)),
         ]
         findings += [replace(f, path=prefix + f.path) for f in local]
-    findings += check_closure(site_roots, target, roots=roots, provided=provided or {})
+    if closure:
+        findings += check_closure(site_roots, target, roots=roots, provided=provided or {})
     if handler:
         findings += check_handler(archive_root, handler)
     return findings

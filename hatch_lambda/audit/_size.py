@@ -6,6 +6,8 @@ import csv
 from collections.abc import Mapping
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from . import Finding
 
 _TABLE_ROWS = 10
@@ -18,7 +20,7 @@ def distribution_sizes(site_root: Path) -> dict[str, int]:
     counted: set[Path] = set()
     for record in sorted(site_root.glob("*.dist-info/RECORD")):
         name, _, version = record.parent.name[: -len(".dist-info")].partition("-")
-        label = f"{name} {version}"
+        label = f"{canonicalize_name(name)} {version}"
         with record.open(newline="", encoding="utf-8") as f:
             for row in csv.reader(f):
                 if not row:
@@ -50,6 +52,7 @@ def check_size(
         ((size, dist, where) for where, by_dist in sizes.items() for dist, size in by_dist.items()),
         reverse=True,
     )[:_TABLE_ROWS]
+    rows = [r for r in rows if r[0] >= 50_000] or rows[:1]  # what is worth cutting
     table = "\n".join(
         f"      {size / 1e6:9.1f} MB  {dist}  ({where})" for size, dist, where in rows
     )

@@ -101,9 +101,11 @@ def build_index(root: Path) -> Path:
     spec: dict[str, Any] = tomllib.loads((FIXTURES / "index.toml").read_text())
     for entry in spec["wheel"]:
         for tag in entry["tags"]:
+            extra = {k: v.encode() for k, v in entry.get("files", {}).items()}
             make_wheel(
-                files, entry["name"], entry["version"], tag, requires=entry.get("requires", [])
-            )
+                files, entry["name"], entry["version"], tag,
+                requires=entry.get("requires", []), extra_files=extra,
+            )  # fmt: skip
     for source in sorted((FIXTURES / "sdists").iterdir()):
         if source.is_dir():
             make_sdist(files, source)

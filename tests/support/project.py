@@ -43,6 +43,16 @@ def clean_env(cache: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def toml_tables(name: str, table: dict[str, Any]) -> str:
+    """`[name]` with the plain keys of *table*, then each nested table as `[name.key]`."""
+    body = "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items() if not isinstance(v, dict))
+    text = f"\n[{name}]\n{body}"
+    for key, value in table.items():
+        if isinstance(value, dict):
+            text += toml_tables(f"{name}.{key}", value)
+    return text
+
+
 class Project:
     def __init__(self, path: Path, env: dict[str, str], index_url: str | None = None) -> None:
         self.path = path
@@ -68,8 +78,7 @@ class Project:
         if table is not None:
             if self.index_url and "index-url" not in table:
                 table = {**table, "index-url": self.index_url}
-            body = "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items())
-            text += f"\n[tool.hatch.build.{at}]\n{body}"
+            text += toml_tables(f"tool.hatch.build.{at}", table)
         (self.path / "pyproject.toml").write_text(text)
 
     def run(self, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
