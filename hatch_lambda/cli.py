@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
+from .audit import RULES, check_artifact
 from .errors import HatchLambdaError
+from .inspect import inspect_artifact
 from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES, resolve_target
 
 
@@ -38,6 +41,91 @@ def _target_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _artifact_target(args: argparse.Namespace) -> tuple[str, str]:
+    """--runtime/--architecture, else the manifest beside a hatch-lambda zip."""
+    runtime, architecture = args.runtime, args.architecture
+    manifest = Path(args.artifact).with_suffix(".json")
+    if (runtime is None or architecture is None) and manifest.is_file():
+        data = json.loads(manifest.read_text())
+        runtime = runtime or data.get("runtime")
+        architecture = architecture or data.get("architecture")
+    if runtime is None or architecture is None:
+        raise HatchLambdaError(
+            f"say which runtime and architecture {args.artifact} is for: --runtime python3.X "
+            "--architecture x86_64|arm64 (hatch-lambda's own zips carry them in a manifest)"
+        )
+    return runtime, architecture
+
+
+def _check_command(args: argparse.Namespace) -> int:
+    path = Path(args.artifact)
+    if not path.exists():
+        raise HatchLambdaError(f"{path} does not exist")
+    runtime, architecture = _artifact_target(args)
+    target, _ = resolve_target(runtime, architecture)
+    bad = sorted(set(args.warn) - set(RULES))
+    if bad:
+        raise HatchLambdaError(f"--warn {bad!r}: unknown rules; the rules are {', '.join(RULES)}")
+    report = check_artifact(path, target, handler=args.handler, warn=args.warn)
+    if args.json:
+        print(json.dumps({
+            "artifact": report.artifact, "runtime": runtime, "architecture": architecture,
+            "passed": report.passed,
+            "findings": [
+                {"severity": severity, "rule": f.rule, "path": f.path,
+                 "distribution": f.distribution, "message": f.message}
+                for severity, group in (("error", report.errors), ("warning", report.warnings))
+                for f in group
+            ],
+        }, indent=2))  # fmt: skip
+    else:
+        print(f"{path.name}: {target.label}")
+        for severity, group in (("error", report.errors), ("warning", report.warnings)):
+            for f in group:
+                dist = f"  [{f.distribution}]" if f.distribution else ""
+                print(f"  {severity:7}  {f.rule:15}  {f.path}{dist}")
+                for line in f.message.splitlines():
+                    print(f"           {line}")
+        verdict = "passes" if report.passed else f"fails ({len(report.errors)} errors)"
+        print(
+            f"{path.name} {verdict}"
+            + (f", {len(report.warnings)} warnings" if report.warnings else "")
+        )
+    return 0 if report.passed else 1
+
+
+def _inspect_command(args: argparse.Namespace) -> int:
+    path = Path(args.artifact)
+    if not path.exists():
+        raise HatchLambdaError(f"{path} does not exist")
+    found = inspect_artifact(path)
+    if args.json:
+        print(json.dumps({
+            "artifact": found.artifact, "kind": found.kind, "runtime": found.runtime,
+            "architecture": found.architecture, "code-sha256": found.code_sha256,
+            "unzipped": found.unzipped, "zipped": found.zipped,
+            "distributions": [
+                {"distribution": r.distribution, "unzipped": r.unzipped, "zipped": r.zipped,
+                 "files": r.files}
+                for r in found.rows
+            ],
+        }, indent=2))  # fmt: skip
+        return 0
+    print(f"{path.name}: {found.kind} for {found.runtime or '(runtime unknown)'} "
+          f"{found.architecture or '(architecture unknown)'}")  # fmt: skip
+    if found.code_sha256:
+        print(f"CodeSha256: {found.code_sha256}")
+    print(f"{'unzipped':>12}  {'zipped':>12}  {'files':>6}  distribution")
+    for r in found.rows:
+        zipped = f"{r.zipped:,}" if r.zipped is not None else "-"
+        print(f"{r.unzipped:>12,}  {zipped:>12}  {r.files:>6}  {r.distribution}")
+    total_zipped = f"{found.zipped:,}" if found.zipped is not None else "-"
+    print(
+        f"{found.unzipped:>12,}  {total_zipped:>12}  {sum(r.files for r in found.rows):>6}  total"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hatch-lambda", description="Build and check AWS Lambda artifacts for Python."
@@ -54,6 +142,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     target.add_argument("--json", action="store_true", help="print JSON")
     target.set_defaults(func=_target_command)
+
+    check = commands.add_parser(
+        "check",
+        help="audit a Lambda zip or folder (made by any tool) for a runtime and architecture",
+    )
+    check.add_argument("artifact", help="a function zip, a layer zip, or a folder")
+    check.add_argument("--runtime", choices=list(RUNTIMES))
+    check.add_argument("--architecture", choices=list(ARCHITECTURES))
+    check.add_argument("--handler", help="module.function Lambda will call")
+    check.add_argument(
+        "--warn", action="append", default=[], metavar="RULE",
+        help=f"report RULE as a warning, not a failure (repeatable; rules: {', '.join(RULES)})",
+    )  # fmt: skip
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(func=_check_command)
+
+    inspect = commands.add_parser(
+        "inspect", help="size by distribution, unzipped and zipped, largest first"
+    )
+    inspect.add_argument("artifact", help="a function zip, a layer zip, or a folder")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(func=_inspect_command)
     return parser
 
 

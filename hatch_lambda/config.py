@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,7 @@ class ArtifactConfig:
     compile_bytecode: bool = False
     max_unzipped_size: int = MAX_UNZIPPED_SIZE
     warn_zipped_size: int = WARN_ZIPPED_SIZE
+    audit_warn: tuple[str, ...] = ()
 
     @property
     def all_runtimes(self) -> tuple[str, ...]:
@@ -142,6 +143,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "compile-bytecode": ("compile_bytecode", "bool"),
     "max-unzipped-size": ("max_unzipped_size", "size"),
     "warn-zipped-size": ("warn_zipped_size", "size"),
+    "audit-warn": ("audit_warn", "rules"),
     "directory": ("directory", "path"),
     "artifacts": ("artifacts", "artifacts"),
 }
@@ -321,106 +323,129 @@ def load_and_validate_config(
     return config
 
 
-def _check(c: _Collector, key: str, kind: str, value: Any) -> Any:
-    if kind == "runtime":
-        return _one_of(c, key, value, tuple(RUNTIMES))
-    if kind == "architecture":
-        return _one_of(c, key, value, tuple(ARCHITECTURES))
-    if kind == "resolver":
-        return _one_of(c, key, value, RESOLVERS)
-    if kind == "handler":
-        if isinstance(value, str) and _HANDLER.match(value):
+Checker = Callable[[_Collector, str, Any], Any]
+
+
+def _choice(allowed: Sequence[str]) -> Checker:
+    return lambda c, key, value: _one_of(c, key, value, allowed)
+
+
+def _scalar(ok: Callable[[Any], bool], expected: str) -> Checker:
+    def check(c: _Collector, key: str, value: Any) -> Any:
+        if ok(value):
             return value
-        c.add(
-            f"{c.key(key)} must name a module and a function, like 'my_pkg.app.handler', "
-            f"not {value!r}"
-        )
+        c.add(f"{c.key(key)} must be {expected}, not {value!r}")
         return None
-    if kind == "kind":
-        return _one_of(c, key, value, KINDS)
-    if kind == "contents":
-        return _one_of(c, key, value, CONTENTS)
-    if kind == "size":
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-        c.add(f"{c.key(key)} must be a positive number of bytes, not {value!r}")
-        return None
-    if kind == "artifacts":
-        if (
-            isinstance(value, Mapping)
-            and value
-            and all(isinstance(v, Mapping) for v in value.values())
-        ):
-            return dict(value)
-        c.add(
-            f"{c.key(key)} must be a table of artifact tables, such as "
-            f"[{c.key(key)}.api], not {value!r}"
-        )
-        return None
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        c.add(f"{c.key(key)} must be true or false, not {value!r}")
-        return None
-    if kind == "requirements":
-        if isinstance(value, str) and value.strip():
-            return value  # a lockfile name or a path; whether it exists is checked when building
-        c.add(
-            f"{c.key(key)} must be one of {', '.join(map(repr, REQUIREMENT_SOURCES))} "
-            f"or a path to a lockfile, not {value!r}"
-        )
-        return None
-    if kind == "path":
-        if isinstance(value, str) and value.strip():
-            return value
-        c.add(f"{c.key(key)} must be a non-empty string, not {value!r}")
-        return None
-    if kind == "url":
-        if isinstance(value, str) and value.strip():
-            return value
-        c.add(f"{c.key(key)} must be a URL string, not {value!r}")
-        return None
+
+    return check
+
+
+def _items(
+    ok: Callable[[str], bool] | None = None,
+    problem: Callable[[str], str] = lambda item: f"is not valid: {item!r}",
+    *,
+    empty: str | None = None,
+) -> Checker:
+    """An array of strings, each passing *ok*; *empty* is the problem with an empty array."""
+
+    def check(c: _Collector, key: str, value: Any) -> Any:
+        items = _string_list(c, key, value)
+        if items is None:
+            return None
+        if empty and not items:
+            c.add(f"{c.key(key)} {empty}")
+            return None
+        bad = [(i, item) for i, item in enumerate(items) if ok and not ok(item)]
+        for i, item in bad:
+            c.add(f"{c.key(key, i)} {problem(item)}")
+        return None if bad else tuple(dict.fromkeys(items))
+
+    return check
+
+
+def _rule_problem(rule: str) -> str:
+    from .audit import RULES
+
+    close = difflib.get_close_matches(rule, RULES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"is not an audit rule: {rule!r}{hint}; the rules are {', '.join(RULES)}"
+
+
+def _is_rule(rule: str) -> bool:
+    from .audit import RULES
+
+    return rule in RULES
+
+
+def _patterns(c: _Collector, key: str, value: Any) -> Any:
     items = _string_list(c, key, value)
     if items is None:
         return None
-    if kind == "extras":
-        bad = [(i, e) for i, e in enumerate(items) if not _EXTRA.match(e)]
-        for i, extra in bad:
-            c.add(f"{c.key(key, i)} is not a valid extra name: {extra!r}")
-        return None if bad else tuple(items)
-    if kind == "runtimes":
-        if not items:
-            c.add(f"{c.key(key)} must list at least one runtime")
-            return None
-        bad = [(i, r) for i, r in enumerate(items) if r not in RUNTIMES]
-        for i, runtime in bad:
-            c.add(
-                f"{c.key(key, i)} must be one of {', '.join(map(repr, RUNTIMES))}, not {runtime!r}"
-            )
-        return None if bad else tuple(dict.fromkeys(items))
-    if kind == "names":
-        return tuple(items)
-    if kind == "patterns":
-        try:
-            pathspec.GitIgnoreSpec.from_lines(items)
-        except (ValueError, TypeError) as exc:
-            c.add(f"{c.key(key)} holds a pattern that is not gitignore syntax: {exc}")
-            return None
-        return tuple(items)
-    if kind == "groups":
-        bad = [(i, g) for i, g in enumerate(items) if not _EXTRA.match(g)]
-        for i, group in bad:
-            c.add(f"{c.key(key, i)} is not a valid group name: {group!r}")
-        return None if bad else tuple(items)
-    if kind == "platform-tags":
-        if not items:
-            c.add(f"{c.key(key)} must list at least one platform tag, or be left out")
-            return None
-        bad = [(i, t) for i, t in enumerate(items) if not _PLATFORM_TAG.match(t)]
-        for i, tag in bad:
-            c.add(
-                f"{c.key(key, i)} must be a platform tag such as 'manylinux_2_17_x86_64', "
-                f"not {tag!r}"
-            )
-        return None if bad else tuple(items)
-    return tuple(items)  # urls
+    try:
+        pathspec.GitIgnoreSpec.from_lines(items)
+    except (ValueError, TypeError) as exc:
+        c.add(f"{c.key(key)} holds a pattern that is not gitignore syntax: {exc}")
+        return None
+    return tuple(items)
+
+
+def _artifacts(c: _Collector, key: str, value: Any) -> Any:
+    if isinstance(value, Mapping) and value and all(isinstance(v, Mapping) for v in value.values()):
+        return dict(value)
+    c.add(
+        f"{c.key(key)} must be a table of artifact tables, such as [{c.key(key)}.api], not {value!r}"
+    )
+    return None
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+_CHECKERS: dict[str, Checker] = {
+    "runtime": _choice(tuple(RUNTIMES)),
+    "architecture": _choice(tuple(ARCHITECTURES)),
+    "resolver": _choice(RESOLVERS),
+    "kind": _choice(KINDS),
+    "contents": _choice(CONTENTS),
+    "handler": _scalar(
+        lambda v: isinstance(v, str) and bool(_HANDLER.match(v)),
+        "the name of a module and a function, like 'my_pkg.app.handler'",
+    ),
+    "size": _scalar(
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+        "a positive number of bytes",
+    ),
+    "bool": _scalar(lambda v: isinstance(v, bool), "true or false"),
+    # A lockfile name or a path: whether it exists is checked when building.
+    "requirements": _scalar(
+        _text, f"one of {', '.join(map(repr, REQUIREMENT_SOURCES))} or a path to a lockfile"
+    ),
+    "path": _scalar(_text, "a non-empty string"),
+    "url": _scalar(_text, "a URL string"),
+    "urls": _items(),
+    "names": _items(),
+    "patterns": _patterns,
+    "artifacts": _artifacts,
+    "extras": _items(
+        lambda e: bool(_EXTRA.match(e)), lambda e: f"is not a valid extra name: {e!r}"
+    ),
+    "groups": _items(
+        lambda g: bool(_EXTRA.match(g)), lambda g: f"is not a valid group name: {g!r}"
+    ),
+    "runtimes": _items(
+        lambda r: r in RUNTIMES,
+        lambda r: f"must be one of {', '.join(map(repr, RUNTIMES))}, not {r!r}",
+        empty="must list at least one runtime",
+    ),
+    "rules": _items(_is_rule, _rule_problem),
+    "platform-tags": _items(
+        lambda t: bool(_PLATFORM_TAG.match(t)),
+        lambda t: f"must be a platform tag such as 'manylinux_2_17_x86_64', not {t!r}",
+        empty="must list at least one platform tag, or be left out",
+    ),
+}
+
+
+def _check(c: _Collector, key: str, kind: str, value: Any) -> Any:
+    return _CHECKERS[kind](c, key, value)

@@ -349,8 +349,11 @@ class _Builder:
                 **{f"layer {n}": self.layers[n].sizes for n in artifact.layers},
             }
             findings += check_size(f"{plan.stem}.zip", parts, limit=artifact.max_unzipped_size)
-        if findings:
-            raise AuditError(f"{plan.stem}.zip", list(dict.fromkeys(str(f) for f in findings)))
+        for finding in (f for f in findings if f.rule in artifact.audit_warn):
+            self.reporter.warning(f"{plan.stem}.zip: {finding}")
+        errors = [f for f in findings if f.rule not in artifact.audit_warn]
+        if errors:
+            raise AuditError(f"{plan.stem}.zip", list(dict.fromkeys(str(f) for f in errors)))
         return sizes
 
     def _write(self, plan: _Plan, layout: _Layout, sizes: dict[str, int]) -> BuildResult:

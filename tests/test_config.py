@@ -46,7 +46,7 @@ def test_every_problem_is_reported_with_its_key() -> None:
         f"{KEY}.architecture must be one of 'x86_64', 'arm64', not 'amd64' (did you mean 'x86_64'?)",
         f"{KEY}.directory must be a non-empty string, not ''",
         f"{KEY}.extras[1] must be a non-empty string, not ''",
-        f"{KEY}.handler must name a module and a function, like 'my_pkg.app.handler', not 'app'",
+        f"{KEY}.handler must be the name of a module and a function, like 'my_pkg.app.handler', not 'app'",
         f"{KEY}.handlr is not a hatch-lambda option; did you mean 'handler'? (known options: "
         f"{', '.join(KNOWN_KEYS)})",
         f"{KEY}.platform-tags[1] must be a platform tag such as 'manylinux_2_17_x86_64', not 'Not A Tag'",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import posixpath
 import re
@@ -16,6 +15,7 @@ from elftools.elf.segments import InterpSegment
 
 from ..target import RUNTIMES, Target
 from . import Finding
+from ._owners import owners
 
 _MAGIC = b"\x7fELF"
 
@@ -89,13 +89,13 @@ class _Elf:
 
 def check_elf(root: Path, target: Target) -> list[Finding]:
     files, names = _walk(root)
-    owners = _owners(root)
+    by_path = owners(root)
     findings: list[Finding] = []
     for path in files:
         if not _is_elf(path):
             continue
         rel = path.relative_to(root).as_posix()
-        owner = owners.get(rel)
+        owner = by_path.get(rel)
         try:
             elf = _read_elf(path, target.machine)
         except Exception as exc:  # a corrupt or truncated file must not stop the audit of the rest
@@ -214,19 +214,6 @@ def _is_elf(path: Path) -> bool:
             return stream.read(4) == _MAGIC
     except OSError:
         return False
-
-
-def _owners(root: Path) -> dict[str, tuple[str, str]]:
-    """Install-tree path -> (name, version) of the distribution whose RECORD lists it."""
-    owners: dict[str, tuple[str, str]] = {}
-    for record in sorted(root.glob("*.dist-info/RECORD")):
-        # `numpy-2.2.6.dist-info`: the name runs to the first "-", the version from there.
-        name, _, version = record.parent.name[: -len(".dist-info")].partition("-")
-        with record.open(encoding="utf-8", errors="replace", newline="") as stream:
-            for row in csv.reader(stream):
-                if row and row[0]:
-                    owners.setdefault(posixpath.normpath(row[0]), (name, version))
-    return owners
 
 
 def _read_elf(path: Path, machine: str) -> _Elf:
