@@ -1,0 +1,248 @@
+"""`hatch-lambda check` and `inspect` on deliberately broken artifacts, on good ones, and on zips
+made by other tools."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.project import Project
+
+HANDLER = "fx_app.handler.handler"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hatch_lambda", *args], capture_output=True, text=True, check=False
+    )
+
+
+def check_json(path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    proc = cli("check", str(path), "--json", *args)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def rules(report: dict[str, Any], severity: str = "error") -> set[tuple[str, str]]:
+    return {(f["rule"], f["path"]) for f in report["findings"] if f["severity"] == severity}
+
+
+def dist(
+    root: Path, name: str, version: str, *requires: str, files: dict[str, bytes] | None = None
+) -> None:
+    """A minimal installed distribution: its files, METADATA and a RECORD that lists them."""
+    info = root / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    (info / "METADATA").write_text(meta + "".join(f"Requires-Dist: {r}\n" for r in requires))
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nTag: py3-none-any\n")
+    record = [f"{info.name}/METADATA,,", f"{info.name}/WHEEL,,", f"{info.name}/RECORD,,"]
+    for rel, data in (files or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+        record.append(f"{rel},,")
+    (info / "RECORD").write_text("\n".join(record) + "\n")
+
+
+def gcc_so(tmp_path: Path, source: str, name: str = "mod.so") -> bytes:
+    if shutil.which("gcc") is None:
+        pytest.fail("gcc is needed to build the test's shared objects")
+    (tmp_path / "x.c").write_text(source)
+    out = tmp_path / name
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(tmp_path / "x.c")], check=True)
+    return out.read_bytes()
+
+
+@pytest.fixture
+def good(app: Project) -> Path:
+    app.configure({"runtime": "python3.12", "handler": HANDLER})
+    app.build_wheel()
+    return app.only_zip()
+
+
+def test_a_correct_artifact_passes_clean(good: Path) -> None:
+    code, report = check_json(good, "--handler", HANDLER)
+    assert code == 0 and report["passed"] is True and report["findings"] == []
+    assert (report["runtime"], report["architecture"]) == (
+        "python3.12",
+        "x86_64",
+    )  # from the manifest
+    text = cli("check", str(good))
+    assert text.returncode == 0 and "passes" in text.stdout
+
+
+def test_the_same_zip_for_the_wrong_target_fails(good: Path) -> None:
+    code, report = check_json(good, "--runtime", "python3.11", "--architecture", "arm64")
+    assert code == 1
+    found = rules(report)
+    assert ("wheel-tags", "fx_native-2.0.dist-info/WHEEL") in found
+    assert ("wheel-tags", "fx_cpython-1.0.dist-info/WHEEL") in found
+    native = next(f for f in report["findings"] if f["path"] == "fx_native-2.0.dist-info/WHEEL")
+    assert native["distribution"] == "fx-native 2.0"
+
+
+def test_foreign_machine_and_too_new_glibc(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    old = gcc_so(tmp_path, "#include <string.h>\nint f(const char *s) { return strlen(s); }\n")
+    new = gcc_so(tmp_path, "#include <pthread.h>\nvoid *g(void *a) { return a; }\n"
+                 "int f(void) { pthread_t t; return pthread_create(&t, 0, g, 0); }\n", "new.so")  # fmt: skip
+    arm = bytearray(old)
+    arm[18:20] = (183).to_bytes(2, "little")  # e_machine = EM_AARCH64
+    dist(tree, "native-pkg", "1.0", files={"native_pkg/ok.so": old, "native_pkg/arm.so": bytes(arm),
+                                           "native_pkg/new.so": new})  # fmt: skip
+    code, report = check_json(tree, "--runtime", "python3.11", "--architecture", "x86_64")
+    assert code == 1
+    assert rules(report) == {
+        ("elf-machine", "native_pkg/arm.so"),
+        ("elf-glibc", "native_pkg/new.so"),
+    }
+    glibc = next(f for f in report["findings"] if f["rule"] == "elf-glibc")
+    assert "GLIBC_2.34" in glibc["message"] and glibc["distribution"] == "native-pkg 1.0"
+    code, report = check_json(tree, "--runtime", "python3.12", "--architecture", "x86_64")
+    assert rules(report) == {("elf-machine", "native_pkg/arm.so")}
+
+
+def test_marker_dependency_missing_for_python39(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    dist(tree, "lib", "1.0", "backport; python_version < '3.11'", files={"lib/__init__.py": b""})
+    code, report = check_json(tree, "--runtime", "python3.9", "--architecture", "x86_64")
+    assert code == 1 and rules(report) == {("closure", "lib-1.0.dist-info/METADATA")}
+    assert "requires backport" in report["findings"][0]["message"]
+    code, _ = check_json(tree, "--runtime", "python3.12", "--architecture", "x86_64")
+    assert code == 0
+
+
+def test_missing_handler_and_wrong_bytecode(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    dist(tree, "app", "1.0", files={"app/main.py": b"def run(e, c): pass\n",
+                                     "app/__pycache__/main.cpython-311.pyc": b"\0" * 16})  # fmt: skip
+    code, report = check_json(tree, "--runtime", "python3.12", "--architecture", "arm64",
+                              "--handler", "app.main.handler")  # fmt: skip
+    assert code == 1
+    assert rules(report) == {("handler", "app/main.py"),
+                             ("bytecode", "app/__pycache__/main.cpython-311.pyc")}  # fmt: skip
+    pyc = next(f for f in report["findings"] if f["rule"] == "bytecode")
+    assert pyc["distribution"] == "app 1.0"  # owned with its source
+
+
+def test_escaping_symlink_and_absolute_paths_in_a_zip(tmp_path: Path) -> None:
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("ok.py", "x = 1\n")
+        link = zipfile.ZipInfo("link")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+        zf.writestr("/abs.py", "")
+        zf.writestr("../up.py", "")
+    code, report = check_json(path, "--runtime", "python3.12", "--architecture", "x86_64")
+    assert code == 1
+    assert rules(report) == {("archive-symlink", "link"), ("archive-paths", "/abs.py"),
+                             ("archive-paths", "../up.py")}  # fmt: skip
+    assert not (tmp_path / "up.py").exists()
+
+
+def test_escaping_symlink_in_a_folder(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "inside.py").write_text("")
+    (tree / "ok").symlink_to("inside.py")
+    (tree / "out").symlink_to("/etc")
+    code, report = check_json(tree, "--runtime", "python3.12", "--architecture", "x86_64")
+    assert code == 1 and rules(report) == {("archive-symlink", "out")}
+
+
+def test_warn_turns_a_rule_into_a_warning(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    dist(tree, "lib", "1.0", "missing-dep")
+    code, report = check_json(tree, "--runtime", "python3.12", "--architecture", "x86_64",
+                              "--warn", "closure")  # fmt: skip
+    assert code == 0 and rules(report, "warning") == {("closure", "lib-1.0.dist-info/METADATA")}
+    proc = cli(
+        "check",
+        str(tree),
+        "--runtime",
+        "python3.12",
+        "--architecture",
+        "x86_64",
+        "--warn",
+        "closur",
+    )
+    assert proc.returncode == 1 and "unknown rules" in proc.stderr
+
+
+def test_a_pip_target_tree_zipped_by_hand(app: Project, tmp_path: Path) -> None:
+    """What the seed's pip flags leave behind: host bytecode, and markers judged by the host."""
+    target = tmp_path / "pip-target"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--target", str(target), "--index-url",
+         str(app.index_url), "fx-markers", "fx-pure"],
+        capture_output=True, text=True, check=False, env=app.env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    zipped = tmp_path / "by-hand.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for path in sorted(target.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(target).as_posix())
+    host = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
+    code, report = check_json(zipped, "--runtime", "python3.9", "--architecture", "arm64")
+    assert code == 1
+    found = {rule for rule, _ in rules(report)}
+    assert found == {"bytecode", "closure"}
+    closure = {f["message"].split(",")[0] for f in report["findings"] if f["rule"] == "closure"}
+    assert closure == {
+        'fx-markers 1.0 requires fx-backport ; python_version < "3.11"',
+        'fx-markers 1.0 requires fx-armonly ; platform_machine == "aarch64"',
+    }
+    assert all(host in f["path"] for f in report["findings"] if f["rule"] == "bytecode")
+
+
+def test_inspect_reports_sizes_and_code_sha256(good: Path) -> None:
+    proc = cli("inspect", str(good), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    manifest = json.loads(good.with_suffix(".json").read_text())
+    assert data["code-sha256"] == manifest["archive"]["code-sha256"]
+    assert (data["runtime"], data["architecture"], data["kind"]) == (
+        "python3.12",
+        "x86_64",
+        "function",
+    )
+    sizes = [d["unzipped"] for d in data["distributions"]]
+    assert sizes == sorted(sizes, reverse=True)
+    assert data["unzipped"] == manifest["archive"]["unzipped-size"]
+    names = {d["distribution"] for d in data["distributions"]}
+    assert {"fx-app 1.2.3", "fx-native 2.0", "fx-pure 2.0"} <= names
+    text = cli("inspect", str(good))
+    assert "CodeSha256: " + manifest["archive"]["code-sha256"] in text.stdout
+    assert text.stdout.strip().endswith("total")
+
+
+def test_inspect_guesses_the_target_without_a_manifest(good: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.zip"
+    shutil.copy(good, copy)
+    data = json.loads(cli("inspect", str(copy), "--json").stdout)
+    assert (data["runtime"], data["architecture"]) == ("python3.12", "x86_64")
+
+
+def test_build_option_audit_warn(app: Project) -> None:
+    app.configure({"runtime": "python3.12", "handler": "fx_app.handler.missing",
+                   "audit-warn": ["handler"]})  # fmt: skip
+    proc = app.build_wheel()
+    assert "[handler] fx_app/handler.py" in proc.stderr
+    app.configure({"runtime": "python3.12", "audit-warn": ["handlr"]})
+    proc = app.hatchling("-t", "wheel")
+    assert "audit-warn[0] is not an audit rule: 'handlr' (did you mean 'handler'?)" in proc.stderr
+
+
+def test_check_needs_a_target_without_a_manifest(tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    proc = cli("check", str(tmp_path / "t"))
+    assert proc.returncode == 1 and "--runtime python3.X --architecture" in proc.stderr
