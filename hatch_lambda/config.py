@@ -102,6 +102,7 @@ class ArtifactConfig:
     max_unzipped_size: int = MAX_UNZIPPED_SIZE
     warn_zipped_size: int = WARN_ZIPPED_SIZE
     audit_warn: tuple[str, ...] = ()
+    refresh: bool = False
 
     @property
     def all_runtimes(self) -> tuple[str, ...]:
@@ -144,6 +145,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "max-unzipped-size": ("max_unzipped_size", "size"),
     "warn-zipped-size": ("warn_zipped_size", "size"),
     "audit-warn": ("audit_warn", "rules"),
+    "refresh": ("refresh", "bool"),
     "directory": ("directory", "path"),
     "artifacts": ("artifacts", "artifacts"),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from installer.exceptions import InstallerError
 from installer.sources import WheelFile
 
 from ._report import Reporter
+from .archive import WheelEntry
 from .errors import InstallError
 from .target import Target
 
@@ -28,8 +30,13 @@ class InstallTree:
 
 def install_wheels(
     wheels: Sequence[tuple[str, Path]], tree: InstallTree, target: Target, reporter: Reporter
-) -> None:
-    """Install each ``(label, wheel path)`` in order; a file two wheels share is an error."""
+) -> dict[str, WheelEntry]:
+    """Install each ``(label, wheel path)`` in order; a file two wheels share is an error.
+
+    Returns, by path under ``tree.root``, the wheel entries that were written unchanged, so the
+    archive can reuse their compressed bytes.
+    """
+    unchanged: dict[str, WheelEntry] = {}
     tree.root.mkdir(parents=True, exist_ok=True)
     schemes = {
         "purelib": str(tree.root),
@@ -51,6 +58,7 @@ def install_wheels(
             with WheelFile.open(path) as source:
                 source.validate_record(validate_contents=False)
                 install(source, destination, {"INSTALLER": INSTALLER_NAME})
+                unchanged.update(_unchanged_entries(path, source.dist_info_dir))
         except FileExistsError as exc:
             raise InstallError(
                 f"{label} ({path.name}) writes {exc.filename}, which another distribution already "
@@ -58,3 +66,17 @@ def install_wheels(
             ) from exc
         except (InstallerError, ValueError, OSError) as exc:
             raise InstallError(f"cannot install {label} from {path.name}: {exc}") from exc
+    return unchanged
+
+
+def _unchanged_entries(wheel: Path, dist_info: str) -> dict[str, WheelEntry]:
+    """Entries installer copies byte for byte to the root: all but ``.data/`` (scripts, headers
+    and data go elsewhere) and the RECORD, which installer rewrites."""
+    with zipfile.ZipFile(wheel) as zf:
+        return {
+            info.filename: WheelEntry(wheel, info)
+            for info in zf.infolist()
+            if not info.is_dir()
+            and info.filename != f"{dist_info}/RECORD"
+            and not info.filename.split("/", 1)[0].endswith(".data")
+        }

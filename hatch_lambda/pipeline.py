@@ -3,6 +3,7 @@ install -> prune -> audit -> archive (+ manifest), for every artifact of the pro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -11,13 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hatchling.builders.utils import get_reproducible_timestamp
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
 from . import requirements as _requirements
 from ._report import Reporter
-from .archive import ArchiveInfo, write_zip
+from .archive import ArchiveInfo, WheelEntry, write_zip
 from .audit import audit_tree, check_size, distribution_sizes
 from .bytecode import compile_tree
+from .cache import cache_key, load_json, refresh_requested, store_file, store_json, stored_file
 from .config import ArtifactConfig, LambdaConfig
 from .errors import AuditError, HatchLambdaError
 from .install import InstallTree, install_wheels
@@ -167,6 +170,7 @@ class _Builder:
         wheels = build_wheelhouse(
             reqs, target, indexes, resolver=artifact.resolver, custom_platforms=custom,
             workdir=self.work / f"collect{len(self._collected)}", reporter=self.reporter,
+            refresh=artifact.refresh or refresh_requested(),
         )  # fmt: skip
         collected = _Collected(target, reqs.source, resolver, wheels)
         self._collected[key] = collected
@@ -224,10 +228,59 @@ class _Builder:
             self.reporter.info(f"  left out {line}")
         if artifact.kind == "wheelhouse":
             return self._wheelhouse(plan)
+        key = self._artifact_key(plan)
+        reused = self._reuse(plan, key)
+        if reused is not None:
+            return reused
         layout = self._install(plan)
         self._prune_and_compile(plan, layout)
         sizes = self._audit(plan, layout)
-        return self._write(plan, layout, sizes)
+        result = self._write(plan, layout, sizes)
+        self._remember(key, result)
+        return result
+
+    def _artifact_key(self, plan: _Plan) -> str:
+        """Everything the bytes of an artifact depend on: a rebuild with an equal key can only
+        produce the same archive."""
+        artifact = plan.artifact
+        return cache_key(
+            "artifact", plan.stem, dataclasses.asdict(artifact),
+            {rt: [(w.name, w.version, w.path.name, w.built_from_sdist) for w in ws]
+             for rt, ws in plan.selected.items()},
+            [_sha256(w.path) for ws in plan.selected.values() for w in ws],
+            _sha256(self.project.wheel),
+            {n: self.layers[n].dists for n in artifact.layers},
+            get_reproducible_timestamp(), plan.removed,
+        )  # fmt: skip
+
+    def _reuse(self, plan: _Plan, key: str) -> BuildResult | None:
+        data = load_json("artifact", key)
+        archive = stored_file("artifact", key, "archive.zip")
+        manifest = stored_file("artifact", key, "manifest.json")
+        if not isinstance(data, dict) or archive is None or manifest is None:
+            return None
+        self.reporter.info(f"Nothing changed since {plan.stem}.zip was last built: reusing it")
+        zip_path = self.output_dir / f"{plan.stem}.zip"
+        manifest_path = self.output_dir / f"{plan.stem}.json"
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        for source, destination in ((archive, zip_path), (manifest, manifest_path)):
+            tmp = destination.with_name(f".{destination.name}.reuse")
+            shutil.copyfile(source, tmp)
+            tmp.chmod(0o644)
+            tmp.replace(destination)
+        dists = {
+            rt: {canonicalize_name(k): v for k, v in d.items()} for rt, d in data["dists"].items()
+        }
+        return BuildResult(plan.artifact, zip_path, manifest_path, plan.label, data["size"],
+                           data["code_sha256"], dists, data["sizes"])  # fmt: skip
+
+    def _remember(self, key: str, result: BuildResult) -> None:
+        store_file("artifact", key, "archive.zip", result.path)
+        store_file("artifact", key, "manifest.json", result.manifest)
+        store_json("artifact", key, {
+            "size": result.size, "code_sha256": result.code_sha256, "sizes": dict(result.sizes),
+            "dists": {rt: dict(d) for rt, d in result.dists.items()},
+        })  # fmt: skip
 
     def _project_pairs(self, artifact: ArtifactConfig) -> list[tuple[str, str, Path]]:
         p = self.project
@@ -292,14 +345,16 @@ class _Builder:
                     done.add(w.path.name)
                 if wheels:
                     pairs = [(f"{w.name} {w.version}", w.path) for w in wheels]
-                    install_wheels(
+                    layout.reuse(folder, install_wheels(
                         pairs, InstallTree(folder, base / "unbundled"), target, self.reporter
-                    )
+                    ))  # fmt: skip
         for name, version, wheel in self._project_pairs(artifact):
             layout.locations[(wheel.name, "")] = _relative(shared, root)
-            install_wheels([(f"{name} {version} (this project)", wheel)],
-                           InstallTree(shared, base / "unbundled"),
-                           plan.collected[runtimes[0]].target, self.reporter)  # fmt: skip
+            layout.reuse(shared, install_wheels(
+                [(f"{name} {version} (this project)", wheel)],
+                InstallTree(shared, base / "unbundled"),
+                plan.collected[runtimes[0]].target, self.reporter,
+            ))  # fmt: skip
         root.mkdir(parents=True, exist_ok=True)
         return layout
 
@@ -359,7 +414,9 @@ class _Builder:
     def _write(self, plan: _Plan, layout: _Layout, sizes: dict[str, int]) -> BuildResult:
         artifact = plan.artifact
         self.reporter.waiting(f"Writing {plan.stem}.zip")
-        archive = write_zip(layout.root, self.output_dir / f"{plan.stem}.zip")
+        archive = write_zip(
+            layout.root, self.output_dir / f"{plan.stem}.zip", from_wheels=layout.reused
+        )
         if archive.size > artifact.warn_zipped_size:
             self.reporter.warning(
                 f"{archive.path.name} is {archive.size:,} bytes zipped, over "
@@ -437,6 +494,13 @@ class _Layout:
     site: dict[str, Path]
     """Per runtime, the folder its own wheels go into (``shared`` unless a layer serves several)."""
     locations: dict[tuple[str, str], str] = field(default_factory=dict)
+    reused: dict[str, WheelEntry] = field(default_factory=dict)
+    """Archive path -> the wheel entry it was installed from unchanged."""
+
+    def reuse(self, folder: Path, entries: Mapping[str, WheelEntry]) -> None:
+        prefix = _relative(folder, self.root)
+        for path, entry in entries.items():
+            self.reused[f"{prefix}/{path}" if prefix else path] = entry
 
     def folders(self) -> list[Path]:
         return [f for f in dict.fromkeys((self.shared, *self.site.values())) if f.exists()]

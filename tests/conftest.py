@@ -33,4 +33,6 @@ def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def app(tmp_path: Path, build_cache: Path, index_url: str) -> Project:
     """The fixture project `fx-app`, with the local index as its only package source."""
-    return Project.copy(tmp_path / "app", clean_env(build_cache), index_url)
+    # Its own hatch-lambda cache, so one test's results never satisfy another's build.
+    env = clean_env(build_cache, HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "hatch-lambda-cache"))
+    return Project.copy(tmp_path / "app", env, index_url)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,13 +14,14 @@ from packaging.tags import Tag
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from .._report import Reporter
+from ..cache import REFRESH_ENV, cache_key, file_slot, load_json, store_json
 from ..errors import ResolutionError, ToolError, WheelSelectionError
-from ..requirements import Requirements, RequirementSet
+from ..requirements import LockedSet, Requirements, RequirementSet
 from ..requirements._pylock import pins_from_pylock
 from ..target import Target
 from . import _pip, _uv
 from ._fetch import fetch
-from ._indexes import Indexes
+from ._indexes import Indexes, strip_credentials
 from ._locate import locate
 from ._retry import packages_needing_sdists
 from ._sdist import build_wheel
@@ -95,8 +100,103 @@ def build_wheelhouse(
     custom_platforms: bool,
     workdir: Path,
     reporter: Reporter,
+    refresh: bool = False,
 ) -> list[Wheel]:
-    """One target-loadable wheel for every package the requirements need, sorted by name."""
+    """One target-loadable wheel for every package the requirements need, sorted by name.
+
+    The result is cached under a key of the requirements (or the lock's pins), the target, the
+    resolver and its version and the indexes (without credentials). Locked requirements reuse it
+    whenever the lock is unchanged; ranges reuse the last resolution until they change, or until
+    a refresh is asked for (``refresh = true``, ``HATCH_LAMBDA_REFRESH=1``).
+    """
+    key = _cache_key(requirements, target, indexes, resolver, custom_platforms)
+    cached = None if refresh else _cached_wheels(key)
+    if cached is not None:
+        what = "lock" if isinstance(requirements, LockedSet) else "requirements"
+        reporter.info(
+            f"Reusing the {len(cached)} wheels resolved before for these {what} "
+            f"(set {REFRESH_ENV}=1 to resolve again)"
+        )
+        return cached
+    wheels = _build_wheelhouse(
+        requirements, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
+        workdir=workdir, reporter=reporter,
+    )  # fmt: skip
+    _store_wheels(key, wheels)
+    return wheels
+
+
+def _cache_key(
+    requirements: Requirements, target: Target, indexes: Indexes, resolver: str, custom: bool
+) -> str:
+    if isinstance(requirements, RequirementSet):
+        backend = choose_resolver(resolver, custom_platforms=custom)
+        what: object = {"resolve": requirements.lines(), "resolver": _resolver_version(backend)}
+    else:
+        what = {"lock": [(p.name, p.version, sorted(p.sha256), [f.filename for f in p.files])
+                         for p in requirements.pins]}  # fmt: skip
+    urls = [strip_credentials(u) for u in indexes.urls()]
+    return cache_key("wheelhouse", what, target.runtime.name, target.architecture,
+                     list(target.platforms), urls)  # fmt: skip
+
+
+def _resolver_version(backend: str) -> str:
+    if backend == "uv":
+        uv = _uv.find_uv()
+        if uv:
+            out = subprocess.run([uv, "--version"], capture_output=True, text=True, check=False)
+            return out.stdout.strip()
+        return "uv (missing)"
+    try:
+        return f"pip {importlib.metadata.version('pip')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "pip (missing)"
+
+
+def _cached_wheels(key: str) -> list[Wheel] | None:
+    data = load_json("wheelhouse", key)
+    if not isinstance(data, list):
+        return None
+    wheels = []
+    for item in data:
+        path = file_slot(item["sha256"], item["filename"])
+        if not path.is_file():
+            return None  # a file was cleaned away: resolve again
+        wheels.append(Wheel(item["name"], item["version"], path, item["sdist"]))
+    return wheels
+
+
+def _store_wheels(key: str, wheels: list[Wheel]) -> None:
+    data = []
+    for wheel in wheels:
+        digest = _sha256(wheel.path)
+        slot = file_slot(digest, wheel.path.name)
+        if not slot.is_file():  # a wheel built here from an sdist is kept too
+            slot.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(wheel.path, slot)
+        data.append({"name": wheel.name, "version": wheel.version, "filename": wheel.path.name,
+                     "sha256": digest, "sdist": wheel.built_from_sdist})  # fmt: skip
+    store_json("wheelhouse", key, data)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _build_wheelhouse(
+    requirements: Requirements,
+    target: Target,
+    indexes: Indexes,
+    *,
+    resolver: str,
+    custom_platforms: bool,
+    workdir: Path,
+    reporter: Reporter,
+) -> list[Wheel]:
     if isinstance(requirements, RequirementSet):
         lines = requirements.lines()
         if not lines:
