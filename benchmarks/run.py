@@ -1,0 +1,929 @@
+"""Benchmark: hatch-lambda against pip, uv and AWS SAM's builder for building a Lambda function zip.
+
+Run it with a Python that has hatch-lambda and hatchling installed (the project's development
+virtualenv, for example); it needs network access to PyPI:
+
+    python benchmarks/run.py                        # 3 runs of everything, both targets
+    python benchmarks/run.py --runs 1               # a quick check
+    python benchmarks/run.py --targets python3.11-x86_64 --tools hatch-lambda,uv
+
+For each target (python3.12 arm64, python3.11 x86_64) it builds the same six dependencies
+(requests, pydantic, numpy, pandas, orjson, cryptography) with:
+
+* hatch-lambda: a generated project built with ``python -m hatchling build -t wheel``, cold
+  (fresh caches), warm (same caches, nothing changed) and after a code-only change; also the plain
+  wheel build with hooks off, whose time is subtracted to give the "lambda step";
+* pip: ``pip install --target`` with the AWS CDK's platform flags, then ``zip -r``; cold and warm;
+* uv: ``uv pip install --target --python-platform ...``, then ``zip -r``; cold and warm;
+* sam: ``aws-lambda-builders`` (AWS SAM's builder library) from a separate virtualenv of the
+  runtime's Python version, then ``zip -r``; cold and warm.
+
+Every measured command runs in a fresh wrapper process (this script, ``_measure``) that times it
+and reports the peak RSS of its process tree. Every tool sees PyPI only: ``PIP_CONFIG_FILE`` is
+``/dev/null`` and the environment's ``PIP_*``, ``UV_*`` and ``HATCH_*`` variables are removed.
+
+The table is printed and written, with the raw measurements, to ``benchmarks/results/latest.md``
+and ``latest.json``. The script exits non-zero only if hatch-lambda failed; any other tool's
+failure is shown in the table with its error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEPENDENCIES = ("requests", "pydantic", "numpy", "pandas", "orjson", "cryptography")
+TOOLS = ("hatch-lambda", "pip", "uv", "sam")
+ALTERNATIVES = ("pip", "uv", "sam")
+HERE = Path(__file__).resolve().parent
+IMPORT_STATEMENT = "import pandas, pydantic, requests"
+IMPORT_TARGET = "python3.11-x86_64"
+# Which alternative mode a row is compared with: after a code change, the others rebuild warm.
+COMPARED_WITH = {"cold": "cold", "warm": "warm", "code change": "warm"}
+
+
+@dataclass(frozen=True)
+class Target:
+    runtime: str  # "python3.12"
+    architecture: str  # "arm64" or "x86_64"
+
+    @property
+    def key(self) -> str:
+        return f"{self.runtime}-{self.architecture}"
+
+    @property
+    def version(self) -> str:
+        return self.runtime.removeprefix("python")
+
+    @property
+    def abi(self) -> str:
+        return "cp" + self.version.replace(".", "")
+
+    @property
+    def machine(self) -> str:
+        return "aarch64" if self.architecture == "arm64" else "x86_64"
+
+
+TARGETS = {t.key: t for t in (Target("python3.12", "arm64"), Target("python3.11", "x86_64"))}
+
+
+@dataclass
+class Measurement:
+    """One measured command (or sequence of commands), as the wrapper reported it."""
+
+    ok: bool
+    seconds: float
+    max_rss_kib: int
+    error: str | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    log_tail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ArchiveStats:
+    zip_bytes: int
+    unzipped_bytes: int
+    files: int
+    pyc_files: int
+    distributions: list[str]
+
+
+@dataclass
+class RunRecord:
+    tool: str
+    target: str
+    mode: str
+    run: int
+    measurement: Measurement
+    archive: ArchiveStats | None = None
+
+
+@dataclass
+class Context:
+    """What every measurement needs: the work folder and the tools found."""
+
+    workdir: Path
+    uv: str | None
+    zip_command: str | None
+    sam_pythons: dict[str, str | None] = field(default_factory=dict)  # version -> venv python
+    sam_errors: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# The measuring wrapper (runs in its own process: ``run.py _measure SPEC RESULT``)
+# --------------------------------------------------------------------------------------------
+
+
+def measure_main(spec_path: str, result_path: str) -> int:
+    """Run the steps of *spec_path* in order, stop at the first failure, write times and RSS."""
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    steps: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    with Path(spec["log"]).open("wb") as log:
+        for step in spec["steps"]:
+            step_start = time.perf_counter()
+            try:
+                code = subprocess.run(
+                    step["argv"], cwd=step["cwd"], stdout=log, stderr=subprocess.STDOUT, check=False
+                ).returncode
+            except OSError as exc:
+                log.write(f"ERROR: cannot run {step['argv'][0]}: {exc}\n".encode())
+                code = 127
+            steps.append(
+                {
+                    "argv": step["argv"],
+                    "seconds": time.perf_counter() - step_start,
+                    "returncode": code,
+                }
+            )
+            if code != 0:
+                break
+    total = time.perf_counter() - start
+    max_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    result = {"seconds": total, "max_rss_kib": max_rss, "steps": steps}
+    Path(result_path).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def zip_main(folder: str, archive: str) -> int:
+    """``zip -r -6`` in Python, for machines without the zip command."""
+    root = Path(folder)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(root).as_posix())
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Running things
+# --------------------------------------------------------------------------------------------
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment every tool runs in: PyPI only, no pip/uv/hatch settings from this machine."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "UV_", "HATCH_BUILD", "HATCH_LAMBDA"))
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env.update(extra)
+    return env
+
+
+def first_error_line(lines: Sequence[str]) -> str:
+    """The line that best says what went wrong."""
+    for line in lines:
+        if line.startswith(("ERROR:", "hatch-lambda:")):
+            return line.strip()
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        for line in lines:
+            if re.match(r"^[\w.]*(Error|Exception)\b.*", line):
+                return line.strip()
+    for line in lines:
+        if re.search(r"\berror\b", line, re.IGNORECASE):
+            return line.strip()
+    stripped = [line.strip() for line in lines if line.strip()]
+    return stripped[-1] if stripped else "failed with no output"
+
+
+def measure(
+    name: str, steps: list[tuple[list[str], Path]], env: dict[str, str], ctx: Context
+) -> Measurement:
+    """Run *steps* under the wrapper, in a fresh process, and read back what it measured."""
+    folder = ctx.workdir / "measurements"
+    folder.mkdir(parents=True, exist_ok=True)
+    spec, result, log = (folder / f"{name}.{ext}" for ext in ("spec.json", "result.json", "log"))
+    spec.write_text(
+        json.dumps({"log": str(log), "steps": [{"argv": a, "cwd": str(c)} for a, c in steps]}),
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "_measure", str(spec), str(result)],
+        env=env,
+        check=False,
+    )
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+    if proc.returncode != 0 or not result.exists():
+        return Measurement(False, 0.0, 0, f"measuring wrapper failed (exit {proc.returncode})")
+    data = json.loads(result.read_text(encoding="utf-8"))
+    failed = [s for s in data["steps"] if s["returncode"] != 0]
+    error = None
+    if failed:
+        error = f"{Path(failed[0]['argv'][0]).name} exit {failed[0]['returncode']}: "
+        error += first_error_line(lines)
+    return Measurement(
+        ok=not failed,
+        seconds=data["seconds"],
+        max_rss_kib=data["max_rss_kib"],
+        error=error,
+        steps=data["steps"],
+        log_tail=lines[-40:] if failed else [],
+    )
+
+
+def archive_stats(archive: Path) -> ArchiveStats:
+    with zipfile.ZipFile(archive) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    dists = sorted(
+        {i.filename.split("/")[0].removesuffix(".dist-info") for i in infos
+         if i.filename.split("/")[0].endswith(".dist-info")}
+    )  # fmt: skip
+    return ArchiveStats(
+        zip_bytes=archive.stat().st_size,
+        unzipped_bytes=sum(i.file_size for i in infos),
+        files=len(infos),
+        pyc_files=sum(1 for i in infos if i.filename.endswith(".pyc")),
+        distributions=dists,
+    )
+
+
+def zip_step(folder: Path, archive: Path, ctx: Context) -> tuple[list[str], Path]:
+    if ctx.zip_command:
+        return [ctx.zip_command, "-r", "-q", "-6", str(archive), "."], folder
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "_zip",
+        str(folder),
+        str(archive),
+    ], folder
+
+
+def fresh_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def find_python(version: str) -> str | None:
+    """A CPython of exactly *version*: pyenv's newest patch release, else ``python3.X`` on PATH."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+
+    def patch(p: Path) -> int:
+        tail = p.parts[-3].split(".")[-1]
+        return int(tail) if tail.isdigit() else -1
+
+    found = sorted(root.glob(f"versions/{version}.*/bin/python{version}"), key=patch, reverse=True)
+    candidates = [str(p) for p in found] + [shutil.which(f"python{version}") or ""]
+    for python in filter(None, candidates):
+        out = subprocess.run(
+            [python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if out.returncode == 0 and out.stdout.strip() == version:
+            return python
+    return None
+
+
+def find_uv() -> str | None:
+    beside = shutil.which("uv", path=str(Path(sys.executable).parent))
+    if beside:
+        return beside
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark project
+# --------------------------------------------------------------------------------------------
+
+
+def write_project(root: Path, target: Target, *, compile_bytecode: bool = False) -> Path:
+    """A tiny project with the six dependencies and a hatch-lambda hook for *target*."""
+    fresh_dir(root)
+    deps = "".join(f'  "{d}",\n' for d in DEPENDENCIES)
+    extra = "compile-bytecode = true\n" if compile_bytecode else ""
+    (root / "pyproject.toml").write_text(
+        f"""[build-system]
+requires = ["hatchling", "hatch-lambda"]
+build-backend = "hatchling.build"
+
+[project]
+name = "bench-app"
+version = "0.1.0"
+dependencies = [
+{deps}]
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/bench_app"]
+
+[tool.hatch.build.targets.wheel.hooks.lambda]
+runtime = "{target.runtime}"
+architecture = "{target.architecture}"
+handler = "bench_app.app.handler"
+{extra}""",
+        encoding="utf-8",
+    )
+    package = root / "src" / "bench_app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "app.py").write_text(
+        "def handler(event, context):\n    return 1\n", encoding="utf-8"
+    )
+    return root
+
+
+def write_requirements(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "requirements.txt"
+    path.write_text("".join(f"{d}\n" for d in DEPENDENCIES), encoding="utf-8")
+    return path
+
+
+def caches(folder: Path) -> dict[str, str]:
+    """Fresh, empty cache folders for every tool, as environment variables."""
+    fresh_dir(folder)
+    names = {"HATCH_LAMBDA_CACHE_DIR": "hatch-lambda", "UV_CACHE_DIR": "uv", "PIP_CACHE_DIR": "pip"}
+    return {var: str(fresh_dir(folder / name)) for var, name in names.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# The tools
+# --------------------------------------------------------------------------------------------
+
+
+def hatch_build(project: Path, env: dict[str, str], name: str, ctx: Context) -> Measurement:
+    argv = [sys.executable, "-m", "hatchling", "build", "-t", "wheel"]
+    return measure(name, [(argv, project)], env, ctx)
+
+
+def lambda_zip(project: Path) -> Path | None:
+    zips = sorted((project / "dist-lambda").glob("*.zip"), key=lambda p: p.stat().st_mtime)
+    return zips[-1] if zips else None
+
+
+def run_hatch_lambda(target: Target, run: int, ctx: Context) -> list[RunRecord]:
+    """Plain wheel (hooks off), then cold, warm and code-change builds with the same caches."""
+    base = ctx.workdir / f"run{run}" / target.key / "hatch-lambda"
+    project = write_project(base / "project", target)
+    env = clean_env(**caches(base / "cache"))
+    records = []
+    plain = hatch_build(
+        project, {**env, "HATCH_BUILD_NO_HOOKS": "true"}, f"run{run}-{target.key}-wheel", ctx
+    )
+    records.append(RunRecord("hatch-lambda", target.key, "wheel only (hooks off)", run, plain))
+    for mode in ("cold", "warm", "code change"):
+        if mode == "code change":
+            with (project / "src" / "bench_app" / "app.py").open("a", encoding="utf-8") as f:
+                f.write(f"# change {run}\n")
+        name = f"run{run}-{target.key}-hatch-{mode.replace(' ', '-')}"
+        m = hatch_build(project, env, name, ctx)
+        archive = lambda_zip(project)
+        if m.ok and archive is None:
+            m.ok, m.error = False, "the build succeeded but wrote no zip in dist-lambda/"
+        stats = archive_stats(archive) if m.ok and archive else None
+        records.append(RunRecord("hatch-lambda", target.key, mode, run, m, stats))
+        if m.ok and archive:
+            keep = fresh_dir(ctx.workdir / "archives" / target.key) / archive.name
+            shutil.copy2(archive, keep)
+    shutil.rmtree(base / "cache", ignore_errors=True)
+    return records
+
+
+def pip_install_argv(target: Target, folder: Path, requirements: Path) -> list[str]:
+    """The AWS CDK's flags (aws-cdk pull request for Python bundling without Docker)."""
+    platforms = [f"manylinux2014_{target.machine}"]
+    if target.version == "3.12":
+        platforms.insert(0, f"manylinux_2_28_{target.machine}")
+    argv = [sys.executable, "-m", "pip", "install", "--target", str(folder)]
+    for tag in platforms:
+        argv += ["--platform", tag]
+    argv += ["--python-version", target.version, "--implementation", "cp", "--abi", target.abi]
+    return [*argv, "--only-binary=:all:", "-r", str(requirements)]
+
+
+def uv_install_argv(target: Target, folder: Path, requirements: Path, uv: str) -> list[str]:
+    return [
+        uv, "pip", "install", "--target", str(folder),
+        "--python-platform", f"{target.machine}-manylinux2014",
+        "--python-version", target.version,
+        "--no-compile-bytecode", "--no-installer-metadata",
+        "-r", str(requirements),
+    ]  # fmt: skip
+
+
+SAM_DRIVER = '''\
+"""Builds with aws-lambda-builders' python_pip workflow, as `sam build` does."""
+import logging
+import sys
+import traceback
+
+from aws_lambda_builders.builder import LambdaBuilder
+
+logging.basicConfig(level=logging.WARNING)
+source, artifacts, scratch, manifest, runtime, architecture, search_path = sys.argv[1:8]
+try:
+    LambdaBuilder(language="python", dependency_manager="pip", application_framework=None).build(
+        source, artifacts, scratch, manifest, runtime=runtime, architecture=architecture,
+        executable_search_paths=[search_path],
+    )
+except Exception as exc:
+    traceback.print_exc()
+    first = (str(exc).strip().splitlines() or [""])[0]
+    print(f"ERROR: {type(exc).__name__}: {first}", file=sys.stderr)
+    sys.exit(1)
+'''
+
+
+def sam_steps(
+    target: Target, out: Path, source: Path, requirements: Path, python: str
+) -> list[tuple[list[str], Path]]:
+    driver = out.parent / "sam_build.py"
+    driver.write_text(SAM_DRIVER, encoding="utf-8")
+    artifacts, scratch = fresh_dir(out / "artifacts"), fresh_dir(out / "scratch")
+    argv = [
+        python, str(driver), str(source), str(artifacts), str(scratch), str(requirements),
+        target.runtime, target.architecture, str(Path(python).parent),
+    ]  # fmt: skip
+    return [(argv, out)]
+
+
+def run_alternative(tool: str, target: Target, run: int, ctx: Context) -> list[RunRecord]:
+    """pip, uv or sam: a cold build with fresh caches, then a warm one with the same caches."""
+    base = fresh_dir(ctx.workdir / f"run{run}" / target.key / tool)
+    source = write_project(base / "project", target) / "src"
+    requirements = write_requirements(base / "requirements")
+    env = clean_env(**caches(base / "cache"))
+    records = []
+    for mode in ("cold", "warm"):
+        out = fresh_dir(base / mode)
+        archive = out / "function.zip"
+        setup_error = tool_unavailable(tool, target, ctx)
+        if setup_error:
+            m = Measurement(False, 0.0, 0, setup_error)
+            records.append(RunRecord(tool, target.key, mode, run, m))
+            continue
+        if tool == "sam":
+            python = ctx.sam_pythons[target.version]
+            assert python is not None
+            steps = sam_steps(target, out, source, requirements, python)
+            folder = out / "artifacts"
+        else:
+            folder = fresh_dir(out / "site")
+            if tool == "pip":
+                install = pip_install_argv(target, folder, requirements)
+            else:
+                assert ctx.uv is not None
+                install = uv_install_argv(target, folder, requirements, ctx.uv)
+            copy_code = ["cp", "-r", str(source / "bench_app"), str(folder)]
+            steps = [(install, out), (copy_code, out)]
+        steps.append(zip_step(folder, archive, ctx))
+        m = measure(f"run{run}-{target.key}-{tool}-{mode}", steps, env, ctx)
+        stats = archive_stats(archive) if m.ok else None
+        records.append(RunRecord(tool, target.key, mode, run, m, stats))
+    shutil.rmtree(base, ignore_errors=True)
+    return records
+
+
+def tool_unavailable(tool: str, target: Target, ctx: Context) -> str | None:
+    if tool == "uv" and ctx.uv is None:
+        return "uv not found (neither beside this Python nor on PATH)"
+    if tool == "sam" and ctx.sam_pythons.get(target.version) is None:
+        return ctx.sam_errors.get(target.version, "aws-lambda-builders is not set up")
+    return None
+
+
+def setup_sam(version: str, ctx: Context) -> None:
+    """A virtualenv of Python *version* with aws-lambda-builders (and a current pip)."""
+    host = find_python(version)
+    if host is None:
+        ctx.sam_pythons[version] = None
+        ctx.sam_errors[version] = f"no CPython {version} on this machine (pyenv or PATH) for SAM"
+        return
+    venv = ctx.workdir / f"sam-venv-{version}"
+    env = clean_env(PIP_CACHE_DIR=str(ctx.workdir / "sam-setup-cache"))
+    commands = [
+        [host, "-m", "venv", str(venv)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-U", "pip",
+         "aws-lambda-builders"],
+    ]  # fmt: skip
+    for argv in commands:
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            ctx.sam_pythons[version] = None
+            lines = (proc.stderr + proc.stdout).splitlines()
+            ctx.sam_errors[version] = f"setting up aws-lambda-builders: {first_error_line(lines)}"
+            return
+    ctx.sam_pythons[version] = str(venv / "bin" / "python")
+
+
+# --------------------------------------------------------------------------------------------
+# Cold import of the built archive
+# --------------------------------------------------------------------------------------------
+
+
+def time_imports(python: str, folder: Path | None, runs: int) -> dict[str, Any]:
+    """Median wall time of a fresh ``python -I -S -B`` importing the heavy modules from *folder*.
+
+    ``-B`` keeps Python from writing ``__pycache__`` into the folder, which would make every run
+    after the first a warm one (Lambda's /var/task is read-only).
+    """
+    code = (
+        f"import sys; sys.path.insert(0, {str(folder)!r}); {IMPORT_STATEMENT}" if folder else "pass"
+    )
+    times, error = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [python, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, check=False
+        )
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            error = first_error_line(proc.stderr.splitlines())
+            break
+        times.append(elapsed)
+    return {
+        "ok": error is None,
+        "error": error,
+        "seconds": times,
+        "median": statistics.median(times) if times and error is None else None,
+    }
+
+
+def unpack(archive: Path, folder: Path) -> tuple[Path, int]:
+    fresh_dir(folder)
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(folder)
+        pyc = sum(1 for n in zf.namelist() if n.endswith(".pyc"))
+    return folder, pyc
+
+
+def run_import_benchmark(ctx: Context, runs: int) -> dict[str, Any]:
+    """Cold imports from the default hatch-lambda zip and one built with compile-bytecode."""
+    target = TARGETS[IMPORT_TARGET]
+    python = find_python(target.version)
+    if python is None:
+        return {"error": f"no CPython {target.version} on this machine"}
+    result: dict[str, Any] = {"python": python, "statement": IMPORT_STATEMENT, "variants": {}}
+    result["baseline (empty interpreter)"] = time_imports(python, None, runs)
+    archives = sorted((ctx.workdir / "archives" / target.key).glob("*.zip"))
+    variants = result["variants"]
+    if archives:
+        folder, pyc = unpack(archives[-1], ctx.workdir / "import" / "default")
+        variants["default"] = {"pyc_files": pyc, **time_imports(python, folder, runs)}
+    else:
+        variants["default"] = {"ok": False, "error": "no hatch-lambda archive was built"}
+    variants["compile-bytecode = true"] = compiled_variant(target, python, ctx, runs)
+    return result
+
+
+def compiled_variant(target: Target, python: str, ctx: Context, runs: int) -> dict[str, Any]:
+    base = ctx.workdir / "compiled"
+    project = write_project(base / "project", target, compile_bytecode=True)
+    env = clean_env(**caches(base / "cache"))
+    m = hatch_build(project, env, f"compiled-{target.key}", ctx)
+    build = asdict(m)
+    archive = lambda_zip(project)
+    if not m.ok or archive is None:
+        log = "\n".join(m.log_tail)
+        unsupported = "compile-bytecode" in log and re.search(
+            r"unknown|not a valid|did you mean", log
+        )
+        status = "n/a (compile-bytecode is not supported)" if unsupported else "failed"
+        return {"ok": False, "status": status, "error": m.error, "build": build}
+    folder, pyc = unpack(archive, ctx.workdir / "import" / "compiled")
+    return {
+        "pyc_files": pyc,
+        "build": build,
+        "archive": asdict(archive_stats(archive)),
+        **time_imports(python, folder, runs),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Summary and output
+# --------------------------------------------------------------------------------------------
+
+
+def summarize(records: list[RunRecord]) -> list[dict[str, Any]]:
+    """One row per tool, target and mode: medians, the lambda step and ratios."""
+    groups: dict[tuple[str, str, str], list[RunRecord]] = {}
+    for r in records:
+        groups.setdefault((r.tool, r.target, r.mode), []).append(r)
+    rows = []
+    for (tool, target, mode), group in groups.items():
+        ok = [r for r in group if r.measurement.ok]
+        last = ok[-1].archive if ok else None
+        rows.append({
+            "tool": tool, "target": target, "mode": mode,
+            "runs": len(group), "ok": len(ok),
+            "median_s": statistics.median(r.measurement.seconds for r in ok) if ok else None,
+            "peak_rss_mib": max(r.measurement.max_rss_kib for r in ok) / 1024 if ok else None,
+            "zip_bytes": last.zip_bytes if last else None,
+            "unzipped_bytes": last.unzipped_bytes if last else None,
+            "pyc_files": last.pyc_files if last else None,
+            "errors": sorted({r.measurement.error or "" for r in group if not r.measurement.ok}),
+        })  # fmt: skip
+    add_lambda_step(rows)
+    add_ratios(rows)
+    return rows
+
+
+def find_row(
+    rows: list[dict[str, Any]], tool: str, target: str, mode: str
+) -> dict[str, Any] | None:
+    return next(
+        (r for r in rows if (r["tool"], r["target"], r["mode"]) == (tool, target, mode)), None
+    )
+
+
+def add_lambda_step(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        row["lambda_step_s"] = None
+        plain = find_row(rows, "hatch-lambda", row["target"], "wheel only (hooks off)")
+        is_build = row["tool"] == "hatch-lambda" and row["mode"] in COMPARED_WITH
+        if is_build and plain and row["median_s"] is not None and plain["median_s"] is not None:
+            row["lambda_step_s"] = row["median_s"] - plain["median_s"]
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    """Time / the fastest successful alternative (pip, uv, sam) of the same target and mode."""
+    for row in rows:
+        row["vs_fastest_alt"] = row["step_vs_fastest_alt"] = row["fastest_alt"] = None
+        compared = COMPARED_WITH.get(row["mode"])
+        alts = [
+            r for r in rows
+            if r["tool"] in ALTERNATIVES and r["target"] == row["target"]
+            and r["mode"] == compared and r["median_s"]
+        ]  # fmt: skip
+        if not alts or row["median_s"] is None:
+            continue
+        fastest = min(alts, key=lambda r: r["median_s"])
+        row["fastest_alt"] = f"{fastest['tool']} {fastest['mode']}"
+        row["vs_fastest_alt"] = row["median_s"] / fastest["median_s"]
+        if row["lambda_step_s"] is not None:
+            row["step_vs_fastest_alt"] = row["lambda_step_s"] / fastest["median_s"]
+
+
+def fmt(value: Any, spec: str = "", suffix: str = "") -> str:
+    return "-" if value is None else f"{value:{spec}}{suffix}"
+
+
+def cell(text: str, limit: int = 140) -> str:
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def main_table(rows: list[dict[str, Any]]) -> str:
+    header = (
+        "| tool | target | mode | ok/runs | median s | lambda step s | x fastest alt "
+        "| step x alt | zip bytes | unzipped bytes | .pyc | peak RSS MiB | status |\n"
+        "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
+    )
+    lines = []
+    for r in rows:
+        status = "ok" if r["ok"] == r["runs"] else "FAILED: " + cell("; ".join(r["errors"]))
+        ratio = fmt(r["vs_fastest_alt"], ".2f", "x")
+        if r["fastest_alt"] and r["vs_fastest_alt"] is not None:
+            ratio += f" ({r['fastest_alt']})"
+        lines.append(
+            f"| {r['tool']} | {r['target']} | {r['mode']} | {r['ok']}/{r['runs']} "
+            f"| {fmt(r['median_s'], '.2f')} | {fmt(r['lambda_step_s'], '.2f')} | {ratio} "
+            f"| {fmt(r['step_vs_fastest_alt'], '.2f', 'x')} | {fmt(r['zip_bytes'], ',')} "
+            f"| {fmt(r['unzipped_bytes'], ',')} | {fmt(r['pyc_files'])} "
+            f"| {fmt(r['peak_rss_mib'], '.0f')} | {status} |"
+        )
+    return header + "\n".join(lines) + "\n"
+
+
+def import_table(imports: dict[str, Any]) -> str:
+    if not imports:
+        return ""
+    if "error" in imports:
+        return f"\nCold import: not measured ({imports['error']}).\n"
+    base = imports["baseline (empty interpreter)"]
+    out = [
+        f"\nCold import on {IMPORT_TARGET} (`{imports['python']} -I -S -B -c "
+        f'"...; {imports["statement"]}"`, median of fresh processes; an empty interpreter '
+        f"takes {fmt(base.get('median'), '.3f')} s):\n",
+        "| hatch-lambda archive | .pyc in archive | median s | runs (s) | status |",
+        "|---|--:|--:|---|---|",
+    ]
+    for name, v in imports["variants"].items():
+        runs = ", ".join(f"{t:.3f}" for t in v.get("seconds", []))
+        status = (
+            "ok" if v.get("ok") else v.get("status", "failed") + ": " + cell(v.get("error") or "")
+        )
+        out.append(
+            f"| {name} | {fmt(v.get('pyc_files'))} | {fmt(v.get('median'), '.3f')} | {runs} "
+            f"| {status} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def tool_versions(ctx: Context) -> dict[str, str | None]:
+    def output(argv: list[str]) -> str | None:
+        try:
+            proc = subprocess.run(
+                argv, capture_output=True, text=True, env=clean_env(), check=False
+            )
+        except OSError:
+            return None
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    versions: dict[str, str | None] = {
+        "python (hatch-lambda, pip)": platform.python_version(),
+        "hatch-lambda": importlib.metadata.version("hatch-lambda"),
+        "hatchling": importlib.metadata.version("hatchling"),
+        "pip": importlib.metadata.version("pip"),
+        "uv": output([ctx.uv, "--version"]) if ctx.uv else None,
+        "zip": zip_version(ctx.zip_command, output),
+    }
+    query = (
+        "import importlib.metadata as m, platform; "
+        "print(m.version('aws-lambda-builders'), m.version('pip'), platform.python_version())"
+    )
+    for version, python in sorted(ctx.sam_pythons.items()):
+        found = output([python, "-c", query]) if python else None
+        if found:
+            alb, pip, py = found.split()
+            versions[f"aws-lambda-builders (python {py})"] = f"{alb} (its pip {pip})"
+        else:
+            versions[f"aws-lambda-builders (python {version})"] = None
+    return versions
+
+
+def zip_version(command: str | None, output: Any) -> str:
+    """The zip command's banner ("Zip 3.0 (July 5th 2008)"), or the Python fallback."""
+    if not command:
+        return "python zipfile (deflate, level 6)"
+    banner = re.search(r"This is (Zip [^,]*)", output([command, "-v"]) or "")
+    return banner.group(1) if banner else command
+
+
+def machine_info() -> dict[str, Any]:
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform()}
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    machine = report["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+    return (
+        f"# hatch-lambda benchmark\n\n"
+        f"- date: {report['date']}\n"
+        f"- machine: {machine['cpu_count']} CPUs, {machine['platform']}\n"
+        f"- versions: {versions}\n"
+        f"- dependencies: {', '.join(DEPENDENCIES)}\n"
+        f"- runs per measurement: {report['config']['runs']}; wall time of the whole benchmark: "
+        f"{report['elapsed_s']:.0f} s\n\n"
+        + main_table(report["rows"])
+        + import_table(report["imports"])
+    )
+
+
+def write_results(report: dict[str, Any], markdown: str, output: Path) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "latest.md").write_text(markdown, encoding="utf-8")
+    (output / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n", "utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def parse_list(values: Iterable[str] | None, allowed: Sequence[str], what: str) -> list[str]:
+    chosen = [v.strip() for value in (values or allowed) for v in value.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in allowed]
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(allowed)})")
+    return list(dict.fromkeys(chosen))
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
+    parser.add_argument(
+        "--targets",
+        action="append",
+        help=f"comma-separated, from {', '.join(TARGETS)} (default all)",
+    )
+    parser.add_argument(
+        "--tools", action="append", help=f"comma-separated, from {', '.join(TOOLS)} (default all)"
+    )
+    parser.add_argument(
+        "--import-runs", type=int, default=7, help="fresh processes per cold-import timing"
+    )
+    parser.add_argument("--output-dir", type=Path, default=HERE / "results")
+    parser.add_argument("--keep-workdir", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+    args.targets = parse_list(args.targets, list(TARGETS), "target")
+    args.tools = parse_list(args.tools, TOOLS, "tool")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def check_host() -> None:
+    try:
+        import hatchling  # noqa: F401
+
+        import hatch_lambda  # noqa: F401
+    except ImportError as exc:
+        raise SystemExit(
+            f"run this script with a Python that has hatch-lambda and hatchling installed "
+            f"({sys.executable} cannot: {exc}); for example: /path/to/venv/bin/python "
+            f"benchmarks/run.py"
+        ) from exc
+
+
+def run_benchmark(args: argparse.Namespace, ctx: Context) -> tuple[list[RunRecord], dict[str, Any]]:
+    targets = [TARGETS[k] for k in args.targets]
+    if "sam" in args.tools:
+        for version in sorted({t.version for t in targets}):
+            print(f"setting up aws-lambda-builders for Python {version} ...", file=sys.stderr)
+            setup_sam(version, ctx)
+    records: list[RunRecord] = []
+    for run in range(1, args.runs + 1):
+        for target in targets:
+            for tool in args.tools:
+                print(f"run {run}/{args.runs}: {tool} {target.key} ...", file=sys.stderr)
+                if tool == "hatch-lambda":
+                    new = run_hatch_lambda(target, run, ctx)
+                else:
+                    new = run_alternative(tool, target, run, ctx)
+                for r in new:
+                    state = "ok" if r.measurement.ok else f"FAILED: {r.measurement.error}"
+                    print(f"    {r.mode}: {r.measurement.seconds:.2f} s {state}", file=sys.stderr)
+                records += new
+    imports: dict[str, Any] = {}
+    if "hatch-lambda" in args.tools and IMPORT_TARGET in args.targets:
+        print("cold imports ...", file=sys.stderr)
+        imports = run_import_benchmark(ctx, args.import_runs)
+    return records, imports
+
+
+def hatch_lambda_failed(records: list[RunRecord], imports: dict[str, Any]) -> bool:
+    if any(r.tool == "hatch-lambda" and not r.measurement.ok for r in records):
+        return True
+    compiled = imports.get("variants", {}).get("compile-bytecode = true", {})
+    return bool(compiled.get("status") == "failed")
+
+
+def main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["_measure"]:
+        return measure_main(*argv[1:3])
+    if argv[:1] == ["_zip"]:
+        return zip_main(*argv[1:3])
+    args = parse_args(argv)
+    check_host()
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="hatch-lambda-bench-"))
+    ctx = Context(workdir=workdir, uv=find_uv(), zip_command=shutil.which("zip"))
+    try:
+        records, imports = run_benchmark(args, ctx)
+        report = {
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine_info(),
+            "versions": tool_versions(ctx),
+            "config": {"runs": args.runs, "targets": args.targets, "tools": args.tools,
+                       "dependencies": list(DEPENDENCIES), "import_runs": args.import_runs},
+            "elapsed_s": time.perf_counter() - started,
+            "rows": summarize(records),
+            "imports": imports,
+            "runs": [asdict(r) for r in records],
+        }  # fmt: skip
+    finally:
+        if args.keep_workdir:
+            print(f"work folder kept: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    markdown = render_markdown(report)
+    print(markdown)
+    write_results(report, markdown, args.output_dir)
+    print(
+        f"written: {args.output_dir / 'latest.md'}, {args.output_dir / 'latest.json'}",
+        file=sys.stderr,
+    )
+    if hatch_lambda_failed(records, imports):
+        print("hatch-lambda failed; see the table above", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

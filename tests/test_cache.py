@@ -1,0 +1,125 @@
+"""The cache: identical rebuilds, code-only changes, what misses, concurrency and no network."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from support.index import serve
+from support.project import Project, clean_env
+
+BASE = {"runtime": "python3.12", "architecture": "x86_64", "handler": "fx_app.handler.handler"}
+REUSED_WHEELS = "Reusing the "
+NOTHING_CHANGED = "Nothing changed since"
+
+
+def test_a_rebuild_where_nothing_changed_reuses_the_archive(app: Project) -> None:
+    app.configure(BASE)
+    first = app.build_wheel()
+    assert "Resolving" in first.stderr and NOTHING_CHANGED not in first.stderr
+    before = app.only_zip().read_bytes()
+    manifest = app.manifest()
+    app.only_zip().unlink()
+    second = app.build_wheel()
+    assert NOTHING_CHANGED in second.stderr and "Resolving" not in second.stderr
+    assert app.only_zip().read_bytes() == before
+    assert app.manifest() == manifest
+
+
+def test_a_code_change_reuses_the_dependencies(app: Project) -> None:
+    app.configure(BASE)
+    app.build_wheel()
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        before = {i.filename: i.CRC for i in zf.infolist()}
+    handler = app.path / "src" / "fx_app" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# changed\n")
+    proc = app.build_wheel()
+    assert REUSED_WHEELS in proc.stderr and "Resolving" not in proc.stderr
+    assert NOTHING_CHANGED not in proc.stderr
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        after = {i.filename: i.CRC for i in zf.infolist()}
+    changed = {name for name in after if before.get(name) != after[name]}
+    assert changed == {"fx_app/handler.py", "fx_app-1.2.3.dist-info/RECORD"}
+
+
+def test_what_misses_the_cache(app: Project, tmp_path: Path, index_root: Path) -> None:
+    app.configure(BASE)
+    app.build_wheel()
+    for change in ({"runtime": "python3.13"}, {"architecture": "arm64"}):
+        app.configure({**BASE, **change})
+        proc = app.build_wheel()
+        assert "Resolving" in proc.stderr and REUSED_WHEELS not in proc.stderr, change
+    # Another index (the same files, served elsewhere) is another resolution.
+    with serve(index_root) as (other, _):
+        app.index_url = other
+        app.configure(BASE)
+        proc = app.build_wheel()
+    assert "Resolving" in proc.stderr and REUSED_WHEELS not in proc.stderr
+
+
+def test_refresh_resolves_again(app: Project) -> None:
+    app.configure(BASE)
+    app.build_wheel()
+    proc = app.build_wheel(HATCH_LAMBDA_REFRESH="1")
+    assert "Resolving" in proc.stderr
+    app.configure({**BASE, "refresh": True})
+    assert "Resolving" in app.build_wheel().stderr
+
+
+def test_a_lock_rebuilds_without_the_network(
+    tmp_path: Path, index_root: Path, build_cache: Path
+) -> None:
+    env = clean_env(build_cache, HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "cache"))
+    app = Project.copy(tmp_path / "app", env)
+    (app.path / "requirements.txt").write_text(
+        "fx-pure==1.0\nfx-markers==1.0\nfx-x86only==1.0\nfx-native==2.0\nfx-cpython==1.0\n"
+        "fx-under-score==1.0\n"
+    )
+    with serve(index_root) as (url, _):
+        app.index_url = url
+        app.configure({**BASE, "requirements": "requirements.txt"})
+        app.build_wheel()
+    first = app.only_zip().read_bytes()
+    # The index is gone now: an unchanged lock needs nothing from it, code change or not.
+    assert app.build_wheel().returncode == 0
+    assert app.only_zip().read_bytes() == first
+    handler = app.path / "src" / "fx_app" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# changed\n")
+    proc = app.build_wheel()
+    assert REUSED_WHEELS in proc.stderr
+
+
+def test_two_builds_at_once_share_the_cache(
+    tmp_path: Path, build_cache: Path, index_url: str
+) -> None:
+    env = clean_env(build_cache, HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "shared-cache"))
+    projects = [Project.copy(tmp_path / f"p{i}", env, index_url) for i in range(2)]
+    procs = []
+    for project in projects:
+        project.configure(BASE)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "hatchling", "build", "-t", "wheel"], cwd=project.path,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))  # fmt: skip
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    a, b = (p.only_zip().read_bytes() for p in projects)
+    assert a == b
+    assert projects[0].manifest() == projects[1].manifest()
+
+
+def test_a_damaged_cache_entry_is_rebuilt(app: Project) -> None:
+    app.configure(BASE)
+    app.build_wheel()
+    before = app.only_zip().read_bytes()
+    cache = Path(app.env["HATCH_LAMBDA_CACHE_DIR"])
+    for data in cache.glob("*/*/*/data.json"):
+        data.write_text("{not json")
+    proc = app.build_wheel()
+    assert "Resolving" in proc.stderr
+    assert app.only_zip().read_bytes() == before
+    assert json.loads(next(cache.glob("artifact/*/*/data.json")).read_text())["size"] == len(before)
