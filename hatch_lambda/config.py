@@ -103,6 +103,20 @@ class ArtifactConfig:
     warn_zipped_size: int = WARN_ZIPPED_SIZE
     audit_warn: tuple[str, ...] = ()
     refresh: bool = False
+    container: str | bool = False
+    """False (local mode), True (the first engine found), or "docker" / "podman" / "finch"."""
+    image: str | None = None
+    containerfile: str | None = None
+    build_args: tuple[tuple[str, str], ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+    network: str | None = None
+    security_opt: str | None = None
+    user: str | None = None
+    volumes: tuple[str, ...] = ()
+    volumes_from: tuple[str, ...] = ()
+    file_access: str = "bind-mount"
+    before_bundling: tuple[str, ...] = ()
+    after_bundling: tuple[str, ...] = ()
 
     @property
     def all_runtimes(self) -> tuple[str, ...]:
@@ -146,6 +160,19 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "warn-zipped-size": ("warn_zipped_size", "size"),
     "audit-warn": ("audit_warn", "rules"),
     "refresh": ("refresh", "bool"),
+    "container": ("container", "container"),
+    "image": ("image", "path"),
+    "containerfile": ("containerfile", "path"),
+    "build-args": ("build_args", "strings-table"),
+    "environment": ("environment", "strings-table"),
+    "network": ("network", "path"),
+    "security-opt": ("security_opt", "path"),
+    "user": ("user", "path"),
+    "volumes": ("volumes", "volumes"),
+    "volumes-from": ("volumes_from", "names"),
+    "file-access": ("file_access", "file-access"),
+    "before-bundling": ("before_bundling", "commands"),
+    "after-bundling": ("after_bundling", "commands"),
     "directory": ("directory", "path"),
     "artifacts": ("artifacts", "artifacts"),
 }
@@ -252,6 +279,13 @@ def _check_artifact(c: _Collector, artifact: ArtifactConfig, origin: dict[str, s
                 c.add(
                     f"{where(attribute)} only applies to functions, and this is a {artifact.kind}"
                 )
+    if not artifact.container:
+        for attribute in ("image", "containerfile", "build_args", "environment", "network",
+                          "security_opt", "user", "volumes", "volumes_from"):  # fmt: skip
+            if getattr(artifact, attribute):
+                c.add(f"{where(attribute)} only applies in container mode; set container = true")
+    if artifact.image and artifact.containerfile:
+        c.add(f"{where('image')} and {where('containerfile')} are both set; set one")
     if artifact.kind == "wheelhouse" and artifact.compile_bytecode:
         c.add(f"{where('compile_bytecode')} does not apply to a wheelhouse, which holds wheels")
 
@@ -404,7 +438,41 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+_ENGINE_NAMES = ("docker", "podman", "finch")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _container(c: _Collector, key: str, value: Any) -> Any:
+    if isinstance(value, bool) or value in _ENGINE_NAMES:
+        return value
+    close = difflib.get_close_matches(str(value), _ENGINE_NAMES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    c.add(
+        f"{c.key(key)} must be true, false or one of {', '.join(map(repr, _ENGINE_NAMES))}, "
+        f"not {value!r}{hint}"
+    )
+    return None
+
+
+def _strings_table(c: _Collector, key: str, value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        example = '{ PIP_INDEX_URL = "..." }'
+        c.add(f"{c.key(key)} must be a table of strings, such as {example}, not {value!r}")
+        return None
+    bad = [k for k, v in value.items() if not isinstance(v, str) or not _VARIABLE.fullmatch(k)]
+    for name in bad:
+        c.add(f"{c.key(key, name)} must be a string named like an environment variable")
+    return None if bad else tuple(sorted(value.items()))
+
+
 _CHECKERS: dict[str, Checker] = {
+    "container": _container,
+    "strings-table": _strings_table,
+    "file-access": _choice(("bind-mount", "volume-copy")),
+    "commands": _items(),
+    "volumes": _items(
+        lambda v: ":" in v.strip(":"), lambda v: f"must be HOST:CONTAINER[:ro], not {v!r}"
+    ),
     "runtime": _choice(tuple(RUNTIMES)),
     "architecture": _choice(tuple(ARCHITECTURES)),
     "resolver": _choice(RESOLVERS),

@@ -21,8 +21,9 @@ from .archive import ArchiveInfo, WheelEntry, write_zip
 from .audit import audit_tree, check_size, distribution_sizes
 from .bytecode import compile_tree
 from .cache import cache_key, load_json, refresh_requested, store_file, store_json, stored_file
+from .commands import run_commands, stage_project
 from .config import ArtifactConfig, LambdaConfig
-from .errors import AuditError, HatchLambdaError
+from .errors import AuditError, HatchLambdaError, WheelSelectionError
 from .install import InstallTree, install_wheels
 from .manifest import PackageEntry, manifest_data, write_manifest
 from .prune import (
@@ -36,6 +37,7 @@ from .prune import (
 from .requirements._project import read_wheel_metadata
 from .target import Target, resolve_target
 from .wheelhouse import Indexes, Wheel, build_wheelhouse, choose_resolver
+from .wheelhouse._container import build_in_container, compile_in_container
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,10 @@ class _Project:
 
 def prepare_target(runtime: str, artifact: ArtifactConfig, reporter: Reporter) -> Target:
     """The target of *artifact* on *runtime*; warns about platform tags Lambda cannot load."""
-    target, warnings = resolve_target(runtime, artifact.architecture, artifact.platform_tags)
+    target, warnings = resolve_target(
+        runtime, artifact.architecture, artifact.platform_tags,
+        built_in_image=bool(artifact.container),
+    )  # fmt: skip
     for warning in warnings:
         reporter.warning(warning)
     return target
@@ -139,14 +144,15 @@ class _Builder:
             runtime, artifact.architecture, artifact.platform_tags, artifact.requirements,
             artifact.extras, artifact.groups, artifact.resolver, artifact.index_url,
             artifact.extra_index_urls, artifact.find_links, artifact.poetry_include_hashes,
-            artifact.poetry_without_urls,
+            artifact.poetry_without_urls, artifact.container, artifact.image,
+            artifact.containerfile, artifact.before_bundling,
         )  # fmt: skip
         if key in self._collected:
             return self._collected[key]
         target = prepare_target(runtime, artifact, self.reporter)
         reqs = _requirements.load_requirements(
             artifact.requirements,
-            project_root=self.project.root,
+            project_root=self._stage(artifact) or self.project.root,
             project_wheel=self.project.wheel,
             environment=target.marker_environment(),
             extras=artifact.extras,
@@ -167,12 +173,50 @@ class _Builder:
         resolver = (
             choose_resolver(artifact.resolver, custom_platforms=custom) if resolving else None
         )
+        if artifact.container:
+            return self._collect_in_container(key, artifact, target, reqs, indexes)
         wheels = build_wheelhouse(
             reqs, target, indexes, resolver=artifact.resolver, custom_platforms=custom,
             workdir=self.work / f"collect{len(self._collected)}", reporter=self.reporter,
             refresh=artifact.refresh or refresh_requested(),
         )  # fmt: skip
         collected = _Collected(target, reqs.source, resolver, wheels)
+        self._collected[key] = collected
+        return collected
+
+    def _stage(self, artifact: ArtifactConfig) -> Path | None:
+        """Local mode with command hooks: the staged copy of the project they run in (made and
+        its before-bundling commands run once per artifact); lockfiles are read from it."""
+        if artifact.container or not (artifact.before_bundling or artifact.after_bundling):
+            return None
+        stage = self.work / f"stage-{artifact.name or 'default'}"
+        if not stage.exists():
+            stage_project(self.project.root, stage)
+            run_commands(artifact.before_bundling, stage="before-bundling", cwd=stage,
+                         env={"HATCH_LAMBDA_STAGE": str(stage)}, reporter=self.reporter)  # fmt: skip
+        return stage
+
+    def _collect_in_container(
+        self, key: tuple[object, ...], artifact: ArtifactConfig, target: Target,
+        reqs: _requirements.Requirements, indexes: Indexes,
+    ) -> _Collected:  # fmt: skip
+        staging = _staging(self.output_dir)
+        try:
+            built = build_in_container(
+                reqs, target, indexes, artifact, project_root=self.project.root,
+                staging=staging, reporter=self.reporter,
+            )  # fmt: skip
+            keep = self.work / f"container{len(self._collected)}"
+            keep.mkdir()
+            wheels = []
+            for name, version, path, here in built:
+                wheels.append(
+                    Wheel(name, version, Path(shutil.copy2(path, keep / path.name)), here)
+                )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        _check_container_tags(wheels, target)
+        collected = _Collected(target, f"{reqs.source} (in a container)", "pip (container)", wheels)
         self._collected[key] = collected
         return collected
 
@@ -365,7 +409,26 @@ class _Builder:
         pruned = [path for folder in layout.folders() for path in prune(folder, patterns)]
         if pruned:
             self.reporter.debug(f"pruned {len(pruned)} paths: {', '.join(pruned[:20])}")
-        if artifact.compile_bytecode:
+        stage = self._stage(artifact)
+        if stage is not None and artifact.after_bundling:
+            run_commands(artifact.after_bundling, stage="after-bundling", cwd=stage,
+                         env={"HATCH_LAMBDA_STAGE": str(stage), "HATCH_LAMBDA_BUNDLE": str(layout.root)},
+                         reporter=self.reporter)  # fmt: skip
+            layout.reused.clear()  # the commands may have changed any file: compress afresh
+        if artifact.compile_bytecode and artifact.container:
+            where = "/opt" if artifact.kind == "layer" else "/var/task"
+            target = plan.collected[artifact.runtime].target
+            staging = _staging(self.output_dir)
+            try:
+                compiled = compile_in_container(
+                    layout.root, target, artifact, runtime_path=where, staging=staging,
+                    reporter=self.reporter, project_root=self.project.root,
+                )  # fmt: skip
+                shutil.rmtree(layout.root)
+                shutil.move(str(compiled), layout.root)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        elif artifact.compile_bytecode:
             where = "/opt" if artifact.kind == "layer" else "/var/task"
             for rt in artifact.all_runtimes:
                 for folder in dict.fromkeys((layout.shared, layout.site[rt])):
@@ -504,6 +567,23 @@ class _Layout:
 
     def folders(self) -> list[Path]:
         return [f for f in dict.fromkeys((self.shared, *self.site.values())) if f.exists()]
+
+
+def _staging(output_dir: Path) -> Path:
+    """A folder for files a container sees, inside the project's output folder, never the
+    system's temporary folder, which engines that run in a VM (Finch, Docker Desktop, Podman
+    machine) do not share by default."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".hatch-lambda-stage-", dir=output_dir))
+
+
+def _check_container_tags(wheels: list[Wheel], target: Target) -> None:
+    bad = [f"{w.path.name}" for w in wheels if not target.accepts(w.tags)]
+    if bad:
+        raise WheelSelectionError(
+            f"the container built wheels {target.label} cannot load: {', '.join(bad)}; check that "
+            "the image is for this runtime and architecture"
+        )
 
 
 def _replace_folder(staging: Path, destination: Path) -> None:

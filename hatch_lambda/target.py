@@ -167,8 +167,14 @@ def resolve_target(
     runtime: str,
     architecture: str,
     platform_tags: Sequence[str] | None = None,
+    *,
+    built_in_image: bool = False,
 ) -> tuple[Target, list[str]]:
-    """Build the target; returns it with warnings about user-given platform tags."""
+    """Build the target; returns it with warnings about user-given platform tags.
+
+    *built_in_image*: wheels compiled inside the runtime's build image are tagged
+    ``linux_<machine>``; they fit (last in order), and the ELF audit checks what they need.
+    """
     try:
         rt = RUNTIMES[runtime]
     except KeyError:
@@ -195,6 +201,8 @@ def resolve_target(
     else:
         platforms = manylinux_platforms(rt.glibc, machine, lowest)
 
+    if built_in_image:
+        platforms.append(f"linux_{machine}")
     abi = rt.cpython_tag
     tags = [
         *_tags.cpython_tags(rt.python, abis=[abi], platforms=platforms),

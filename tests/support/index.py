@@ -83,6 +83,7 @@ def make_sdist(directory: Path, source: Path) -> Path:
         "fx.json": (source / "fx.json").read_bytes(),
         "_backend.py": (source.parent / "_backend.py").read_bytes(),
         "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        **{c.name: c.read_bytes() for c in sorted(source.glob("*.c"))},
     }
     path = directory / f"{stem}.tar.gz"
     with tarfile.open(path, "w:gz") as tar:

@@ -1,0 +1,58 @@
+"""Command hooks (`before-bundling`, `after-bundling`): the user's commands, chained like `&&`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ._report import Reporter
+from .errors import ToolError, redact
+
+# Left out of the staged copy of the project: build output and tool caches.
+STAGE_IGNORE = (
+    "dist",
+    "dist-lambda",
+    "build",
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".tox",
+    ".hatch-lambda",
+)
+
+
+def stage_project(project_root: Path, destination: Path) -> Path:
+    """A copy of the project for the hooks to work in: they never touch the source tree."""
+    shutil.copytree(project_root, destination, ignore=shutil.ignore_patterns(*STAGE_IGNORE))
+    return destination
+
+
+def run_commands(
+    commands: Sequence[str], *, stage: str, cwd: Path, env: Mapping[str, str], reporter: Reporter
+) -> None:
+    """Run *commands* in order in the host's shell; the first that fails stops the build."""
+    for command in commands:
+        reporter.waiting(f"{stage}: {command}")
+        proc = subprocess.run(
+            command, shell=True, cwd=cwd, env={**os.environ, **env},
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        for line in (proc.stdout + proc.stderr).splitlines():
+            reporter.debug(line, level=2)
+        if proc.returncode != 0:
+            tail = "\n".join(
+                f"    {line}" for line in (proc.stdout + proc.stderr).splitlines()[-20:]
+            )
+            raise ToolError(
+                f"the {stage} command {redact(command)!r} failed (exit status {proc.returncode}) "
+                f"in {cwd}.\n  last lines of its output:\n{tail}\n  Fix the command in {stage}."
+            )
+
+
+def shell_chain(commands: Sequence[str]) -> str:
+    """The commands as one POSIX shell line, chained with `&&` (for the container)."""
+    return " && ".join(f"( {c} )" for c in commands)
+

@@ -1,0 +1,171 @@
+"""Builds the wheelhouse inside a container image (the SAM build image by default): pip resolves,
+downloads and builds there, for the image's own Python, glibc and machine."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from packaging.utils import parse_wheel_filename
+
+from .._report import Reporter
+from ..commands import shell_chain, stage_project
+from ..config import ArtifactConfig
+from ..containers import (
+    INPUT_DIR,
+    OUTPUT_DIR,
+    Mount,
+    RunSpec,
+    check_engine_running,
+    default_image,
+    ensure_image,
+    find_engine,
+    run_in_container,
+)
+from ..errors import ResolutionError
+from ..requirements import Requirements, RequirementSet
+from ..target import Target
+from ._indexes import Indexes
+
+_REQUIREMENTS = ".hatch-lambda-requirements.txt"
+
+
+def _requirement_lines(requirements: Requirements) -> tuple[list[str], bool]:
+    """pip requirement lines, and whether they are exact pins (then no dependency is added)."""
+    if isinstance(requirements, RequirementSet):
+        return requirements.lines(), False
+    lines = []
+    for pin in requirements.pins:
+        hashes = "".join(f" --hash=sha256:{h}" for h in sorted(pin.sha256))
+        urls = [f.url for f in pin.files if f.url and not pin.version]
+        lines.append(f"{pin.name} @ {urls[0]}" if urls else f"{pin.name}=={pin.version}{hashes}")
+    return lines, True
+
+
+def _environment(artifact: ArtifactConfig, indexes: Indexes) -> dict[str, str]:
+    env = {
+        # A bare uid has no home: pip needs somewhere to write.
+        "HOME": "/tmp",
+        "PIP_CACHE_DIR": "/tmp/pip-cache",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_INPUT": "1",
+        "PIP_ROOT_USER_ACTION": "ignore",
+        "PIP_INDEX_URL": indexes.index_url,
+    }
+    if indexes.extra_index_urls:
+        env["PIP_EXTRA_INDEX_URL"] = " ".join(indexes.extra_index_urls)
+    links = [u for u in indexes.find_links if "://" in u]  # host folders do not exist in there
+    if links:
+        env["PIP_FIND_LINKS"] = " ".join(links)
+    env.update(dict(artifact.environment))
+    return env
+
+
+def build_in_container(
+    requirements: Requirements,
+    target: Target,
+    indexes: Indexes,
+    artifact: ArtifactConfig,
+    *,
+    project_root: Path,
+    staging: Path,
+    reporter: Reporter,
+) -> list[tuple[str, str, Path, bool]]:
+    """``(name, version, wheel, built here)`` for every package, built in the container."""
+    engine = find_engine(artifact.container)
+    check_engine_running(engine, reporter)
+    image = ensure_image(
+        engine,
+        artifact.image or default_image(target.runtime.name, target.architecture),
+        target.container_platform,
+        reporter,
+        containerfile=project_root / artifact.containerfile if artifact.containerfile else None,
+        context=project_root,
+        build_args=dict(artifact.build_args),
+    )
+    inputs = stage_project(project_root, staging / "input")
+    outputs = staging / "output"
+    outputs.mkdir(parents=True)
+    lines, pinned = _requirement_lines(requirements)
+    (inputs / _REQUIREMENTS).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    pip = [
+        "python3", "-m", "pip", "wheel", "--wheel-dir", f"{OUTPUT_DIR}/wheels",
+        "-r", f"{INPUT_DIR}/{_REQUIREMENTS}", *(["--no-deps"] if pinned else []),
+    ]  # fmt: skip
+    version_probe = (
+        "python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])' "
+        f"> {OUTPUT_DIR}/python-version"
+    )
+    steps = [*artifact.before_bundling, version_probe]
+    if lines:
+        steps.append(shlex.join(pip))
+    steps += artifact.after_bundling
+    spec = RunSpec(
+        image=image,
+        platform=target.container_platform,
+        command=["/bin/sh", "-c", shell_chain(steps)],
+        mounts=[Mount(inputs, INPUT_DIR), Mount(outputs, OUTPUT_DIR)],
+        workdir=INPUT_DIR,
+        environment=_environment(artifact, indexes),
+        network=artifact.network,
+        security_opt=artifact.security_opt,
+        user=artifact.user,
+        volumes=list(artifact.volumes),
+        volumes_from=list(artifact.volumes_from),
+    )
+    run_in_container(
+        engine, spec, what=f"building wheels for {target.label}", reporter=reporter,
+        file_access=artifact.file_access, inputs=inputs, outputs=outputs,
+    )  # fmt: skip
+    probe = outputs / "python-version"
+    version = probe.read_text().strip() if probe.is_file() else "?"
+    if version != target.python_version:
+        raise ResolutionError(
+            f"the image {image} runs Python {version}, and the runtime is {target.runtime.name}; "
+            f"use an image of Python {target.python_version} (image = ...), such as "
+            f"{default_image(target.runtime.name, target.architecture)}"
+        )
+    built = []
+    for wheel in sorted((outputs / "wheels").glob("*.whl")) if lines else []:
+        name, ver, _, tags = parse_wheel_filename(wheel.name)
+        here = any(t.platform.startswith("linux_") for t in tags)
+        built.append((str(name), str(ver), wheel, here))
+    return built
+
+
+def compile_in_container(
+    tree: Path, target: Target, artifact: ArtifactConfig, *, runtime_path: str, staging: Path,
+    reporter: Reporter, project_root: Path,
+) -> Path:  # fmt: skip
+    """Compile *tree* with the image's interpreter; returns the folder holding the result."""
+    engine = find_engine(artifact.container)
+    image = ensure_image(
+        engine,
+        artifact.image or default_image(target.runtime.name, target.architecture),
+        target.container_platform,
+        reporter,
+        containerfile=project_root / artifact.containerfile if artifact.containerfile else None,
+        context=project_root,
+        build_args=dict(artifact.build_args),
+    )
+    outputs = staging / "compiled"
+    outputs.mkdir(parents=True)
+    script = (
+        f"cp -a {INPUT_DIR}/. {OUTPUT_DIR}/ && python3 -I -c "
+        + shlex.quote(
+            "import compileall, py_compile, sys; compileall.compile_dir(sys.argv[1], quiet=1, "
+            "stripdir=sys.argv[1], prependdir=sys.argv[2], workers=0, "
+            "invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
+        )
+        + f" {OUTPUT_DIR} {shlex.quote(runtime_path)}"
+    )
+    spec = RunSpec(
+        image=image, platform=target.container_platform, command=["/bin/sh", "-c", script],
+        mounts=[Mount(tree, INPUT_DIR, read_only=True), Mount(outputs, OUTPUT_DIR)],
+        environment={"HOME": "/tmp"}, network=artifact.network, user=artifact.user,
+    )  # fmt: skip
+    run_in_container(
+        engine, spec, what=f"compiling bytecode for {target.runtime.name}", reporter=reporter,
+        file_access=artifact.file_access, inputs=tree, outputs=outputs,
+    )  # fmt: skip
+    return outputs
