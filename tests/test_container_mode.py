@@ -1,0 +1,126 @@
+"""Container mode with a real engine (Podman here), and its errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from support.project import Project, unpack
+from support.pythons import find_python, missing
+
+IMAGE = "localhost/hatch-lambda-test:x86_64"
+CALL_NATIVE = "import sys; sys.path.insert(0, sys.argv[1]); import fx_cext; print(fx_cext.answer())"
+CONF = Path(os.environ.get("CONTAINERS_CONF", "/etc/containers/hatch-lambda-tests.conf"))
+
+
+@pytest.fixture
+def podman(app: Project, tmp_path: Path) -> Project:
+    """The `fx-locked` project set up to build in the test image with Podman (.ci/test-image.sh).
+
+    The image is Debian's (glibc 2.36), not Amazon Linux, so pip in it would pick wheels above
+    python3.11's glibc for fx-app's fx-native: this project has no such dependency.
+    """
+    if shutil.which("podman") is None:
+        missing("podman is not installed (apt-get install podman runc)")
+    env = {**app.env, "CONTAINERS_CONF": str(CONF)}
+    probe = subprocess.run(["podman", "image", "exists", IMAGE], env=env, check=False)
+    if probe.returncode != 0:
+        missing(f"the test image {IMAGE} is missing (run .ci/test-image.sh)")
+    return Project.copy(tmp_path / "locked", env, app.index_url, name="locked")
+
+
+def container_table(**more: object) -> dict[str, object]:
+    # The image has Debian's Python 3.11; host networking reaches the fixture index on 127.0.0.1.
+    return {"runtime": "python3.11", "container": "podman", "image": IMAGE, "network": "host",
+            "extras": ["cext"], "requirements": "project", "handler": "fx_locked.app.handler",
+            **more}  # fmt: skip
+
+
+def test_a_c_extension_without_wheels_fails_in_local_mode(app: Project) -> None:
+    app.configure({"runtime": "python3.11", "extras": ["cext"]})
+    proc = app.hatchling("-t", "wheel")
+    assert proc.returncode != 0
+    assert "fx-cext 1.0 has no wheel for python3.11 x86_64" in proc.stderr
+    assert "container mode" in proc.stderr
+
+
+@pytest.mark.parametrize("file_access", ["bind-mount", "volume-copy"])
+def test_a_c_extension_builds_in_the_container(
+    podman: Project, tmp_path: Path, file_access: str
+) -> None:
+    podman.configure(container_table(**{"file-access": file_access}))
+    proc = podman.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stderr
+    names = zipfile.ZipFile(podman.only_zip()).namelist()
+    native = [n for n in names if n.startswith("fx_cext/native.") and n.endswith(".so")]
+    assert native == ["fx_cext/native.cpython-311-x86_64-linux-gnu.so"]
+    packages = {p["name"]: p for p in podman.manifest()["packages"]}
+    assert packages["fx-cext"]["tags"] == ["cp311-cp311-linux_x86_64"]
+
+    python = find_python("3.11")
+    if python is None:
+        missing("no Python 3.11 to import the bundle with")
+    bundle = unpack(podman.only_zip(), tmp_path / "bundle")
+    out = subprocess.run(
+        [python, "-I", "-S", "-c", CALL_NATIVE, str(bundle)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.stdout.strip() == "42", out.stderr
+    assert not [p for p in podman.lambda_dir.iterdir() if p.name.startswith(".hatch-lambda-stage")]
+
+
+def test_command_hooks_run_in_order_in_the_container(podman: Project) -> None:
+    podman.configure(container_table(**{
+        "before-bundling": ["echo one > /asset-output/log"],
+        "after-bundling": ["echo two >> /asset-output/log", 'test "$(cat /asset-output/log)" = "one\ntwo"'],
+    }))  # fmt: skip
+    proc = podman.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stderr
+    podman.configure(container_table(**{"before-bundling": ["exit 3"]}))
+    proc = podman.hatchling("-t", "wheel", HATCH_VERBOSE="1")
+    assert proc.returncode != 0 and "exit status" in proc.stderr
+
+
+def test_index_credentials_reach_the_container_unseen(podman: Project) -> None:
+    url = str(podman.index_url).replace("http://", "http://alice:t0ken-in-container@")
+    podman.index_url = url
+    podman.configure(container_table(extras=[]))
+    proc = podman.hatchling("-t", "wheel", HATCH_VERBOSE="3")
+    assert proc.returncode == 0, proc.stderr
+    assert "t0ken-in-container" not in proc.stdout + proc.stderr
+
+
+def test_bytecode_compiled_by_the_images_interpreter(podman: Project) -> None:
+    podman.configure(container_table(extras=[], **{"compile-bytecode": True}))
+    proc = podman.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stderr
+    pycs = [n for n in zipfile.ZipFile(podman.only_zip()).namelist() if n.endswith(".pyc")]
+    assert pycs and all(".cpython-311.pyc" in n for n in pycs)
+
+
+def test_local_command_hooks_run_in_a_staged_copy(app: Project) -> None:
+    app.configure({
+        "runtime": "python3.12",
+        "before-bundling": ['echo first >> "$HATCH_LAMBDA_STAGE/order.txt"'],
+        "after-bundling": ['echo second >> "$HATCH_LAMBDA_STAGE/order.txt"',
+                           'cp "$HATCH_LAMBDA_STAGE/order.txt" "$HATCH_LAMBDA_BUNDLE/order.txt"'],
+    })  # fmt: skip
+    proc = app.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stderr
+    assert zipfile.ZipFile(app.only_zip()).read("order.txt") == b"first\nsecond\n"
+    assert not (app.path / "order.txt").exists()
+
+
+def test_missing_and_stopped_engines(app: Project) -> None:
+    app.configure({"runtime": "python3.12", "container": "finch"})
+    proc = app.hatchling("-t", "wheel", PATH="/usr/bin:/bin")
+    assert proc.returncode != 0 and "finch" in proc.stderr and "install" in proc.stderr.lower()
+    if shutil.which("docker"):  # here, the Docker client is installed and no engine runs
+        app.configure({"runtime": "python3.12", "container": "docker"})
+        proc = app.hatchling("-t", "wheel")
+        assert proc.returncode != 0 and "not running" in proc.stderr
