@@ -39,6 +39,15 @@ def file_slot(sha256: str, filename: str) -> Path:
     return cache_root() / "files" / "sha256" / sha256[:2] / sha256 / filename
 
 
+def sha256_file(path: Path) -> str:
+    """The hex SHA-256 of a file, read in blocks (archives can be hundreds of megabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def cache_key(*parts: Any) -> str:
     """A digest of *parts* (JSON-able) and hatch-lambda's version; credentials never enter it."""
     text = redact(json.dumps([__version__, *parts], sort_keys=True, default=str))

@@ -55,4 +55,3 @@ def run_commands(
 def shell_chain(commands: Sequence[str]) -> str:
     """The commands as one POSIX shell line, chained with `&&` (for the container)."""
     return " && ".join(f"( {c} )" for c in commands)
-

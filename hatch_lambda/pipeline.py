@@ -4,7 +4,6 @@ install -> prune -> audit -> archive (+ manifest), for every artifact of the pro
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import shutil
 import tempfile
@@ -20,7 +19,15 @@ from ._report import Reporter
 from .archive import ArchiveInfo, WheelEntry, write_zip
 from .audit import audit_tree, check_size, distribution_sizes
 from .bytecode import compile_tree
-from .cache import cache_key, load_json, refresh_requested, store_file, store_json, stored_file
+from .cache import (
+    cache_key,
+    load_json,
+    refresh_requested,
+    sha256_file,
+    store_file,
+    store_json,
+    stored_file,
+)
 from .commands import run_commands, stage_project
 from .config import ArtifactConfig, LambdaConfig
 from .errors import AuditError, HatchLambdaError, WheelSelectionError
@@ -291,8 +298,8 @@ class _Builder:
             "artifact", plan.stem, dataclasses.asdict(artifact),
             {rt: [(w.name, w.version, w.path.name, w.built_from_sdist) for w in ws]
              for rt, ws in plan.selected.items()},
-            [_sha256(w.path) for ws in plan.selected.values() for w in ws],
-            _sha256(self.project.wheel),
+            [sha256_file(w.path) for ws in plan.selected.values() for w in ws],
+            sha256_file(self.project.wheel),
             {n: self.layers[n].dists for n in artifact.layers},
             get_reproducible_timestamp(), plan.removed,
         )  # fmt: skip
@@ -348,7 +355,7 @@ class _Builder:
             if len(rts) < len(plan.selected):
                 # Several runtimes may need different releases: each pin says which it is for.
                 marker = " ; " + " or ".join(f"python_version == '{rt[6:]}'" for rt in rts)
-            hashes = " ".join(f"--hash=sha256:{_sha256(p)}" for p, _ in sorted(entries))
+            hashes = " ".join(f"--hash=sha256:{sha256_file(p)}" for p, _ in sorted(entries))
             lines.append(f"{name}=={version}{marker} {hashes}\n")
             for path, _ in entries:
                 shutil.copy2(path, staging / path.name)
@@ -600,14 +607,6 @@ def _replace_folder(staging: Path, destination: Path) -> None:
 def _relative(folder: Path, root: Path) -> str:
     rel = folder.relative_to(root).as_posix()
     return "" if rel == "." else rel
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _top_levels(wheel: Path) -> list[str]:

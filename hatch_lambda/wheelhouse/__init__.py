@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ from packaging.tags import Tag
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from .._report import Reporter
-from ..cache import REFRESH_ENV, cache_key, file_slot, load_json, store_json
+from ..cache import REFRESH_ENV, cache_key, file_slot, load_json, sha256_file, store_json
 from ..errors import ResolutionError, ToolError, WheelSelectionError
 from ..requirements import LockedSet, Requirements, RequirementSet
 from ..requirements._pylock import pins_from_pylock
@@ -169,7 +168,7 @@ def _cached_wheels(key: str) -> list[Wheel] | None:
 def _store_wheels(key: str, wheels: list[Wheel]) -> None:
     data = []
     for wheel in wheels:
-        digest = _sha256(wheel.path)
+        digest = sha256_file(wheel.path)
         slot = file_slot(digest, wheel.path.name)
         if not slot.is_file():  # a wheel built here from an sdist is kept too
             slot.parent.mkdir(parents=True, exist_ok=True)
@@ -177,14 +176,6 @@ def _store_wheels(key: str, wheels: list[Wheel]) -> None:
         data.append({"name": wheel.name, "version": wheel.version, "filename": wheel.path.name,
                      "sha256": digest, "sdist": wheel.built_from_sdist})  # fmt: skip
     store_json("wheelhouse", key, data)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _build_wheelhouse(

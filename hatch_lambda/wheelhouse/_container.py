@@ -14,6 +14,7 @@ from ..config import ArtifactConfig
 from ..containers import (
     INPUT_DIR,
     OUTPUT_DIR,
+    Engine,
     Mount,
     RunSpec,
     check_engine_running,
@@ -61,17 +62,10 @@ def _environment(artifact: ArtifactConfig, indexes: Indexes) -> dict[str, str]:
     return env
 
 
-def build_in_container(
-    requirements: Requirements,
-    target: Target,
-    indexes: Indexes,
-    artifact: ArtifactConfig,
-    *,
-    project_root: Path,
-    staging: Path,
-    reporter: Reporter,
-) -> list[tuple[str, str, Path, bool]]:
-    """``(name, version, wheel, built here)`` for every package, built in the container."""
+def _engine_and_image(
+    target: Target, artifact: ArtifactConfig, project_root: Path, reporter: Reporter
+) -> tuple[Engine, str]:
+    """The engine (found and answering) and the image to run, built or pulled if need be."""
     engine = find_engine(artifact.container)
     check_engine_running(engine, reporter)
     image = ensure_image(
@@ -83,6 +77,21 @@ def build_in_container(
         context=project_root,
         build_args=dict(artifact.build_args),
     )
+    return engine, image
+
+
+def build_in_container(
+    requirements: Requirements,
+    target: Target,
+    indexes: Indexes,
+    artifact: ArtifactConfig,
+    *,
+    project_root: Path,
+    staging: Path,
+    reporter: Reporter,
+) -> list[tuple[str, str, Path, bool]]:
+    """``(name, version, wheel, built here)`` for every package, built in the container."""
+    engine, image = _engine_and_image(target, artifact, project_root, reporter)
     inputs = stage_project(project_root, staging / "input")
     outputs = staging / "output"
     outputs.mkdir(parents=True)
@@ -138,16 +147,7 @@ def compile_in_container(
     reporter: Reporter, project_root: Path,
 ) -> Path:  # fmt: skip
     """Compile *tree* with the image's interpreter; returns the folder holding the result."""
-    engine = find_engine(artifact.container)
-    image = ensure_image(
-        engine,
-        artifact.image or default_image(target.runtime.name, target.architecture),
-        target.container_platform,
-        reporter,
-        containerfile=project_root / artifact.containerfile if artifact.containerfile else None,
-        context=project_root,
-        build_args=dict(artifact.build_args),
-    )
+    engine, image = _engine_and_image(target, artifact, project_root, reporter)
     outputs = staging / "compiled"
     outputs.mkdir(parents=True)
     script = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
@@ -17,21 +16,13 @@ from urllib.parse import unquote, urlsplit
 from filelock import FileLock
 
 from .._report import Reporter
-from ..cache import file_slot
+from ..cache import file_slot, sha256_file
 from ..errors import FetchError
 from ._indexes import Indexes, strip_credentials
 from ._select import Chosen
 
 _WORKERS = 8
 _CHUNK = 1 << 20
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _local_path(url: str) -> Path | None:
@@ -55,7 +46,7 @@ def _download(url: str, dest: Path, indexes: Indexes) -> None:
 def _check_locked(item: Chosen, path: Path, digest: str | None) -> Path:
     """The lock's own digests are the last word: a file they do not list fails the build."""
     if item.allowed_sha256:
-        actual = digest or _sha256(path)
+        actual = digest or sha256_file(path)
         if actual not in item.allowed_sha256:
             allowed = ", ".join(sorted(item.allowed_sha256))
             raise FetchError(
@@ -87,7 +78,7 @@ def _fetch_one(item: Chosen, workdir: Path, indexes: Indexes) -> Path:
             else:
                 _download(item.url, tmp, indexes)
             if expected is not None:
-                actual = _sha256(tmp)
+                actual = sha256_file(tmp)
                 if actual != expected:
                     raise FetchError(
                         f"{item.filename} ({item.label}) failed its hash check: expected sha256 "
