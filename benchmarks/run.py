@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ ALTERNATIVES = ("pip", "uv", "sam")
 HERE = Path(__file__).resolve().parent
 IMPORT_STATEMENT = "import pandas, pydantic, requests"
 IMPORT_TARGET = "python3.11-x86_64"
+HANDLER = "bench_app.app.handler"
 # Which alternative mode a row is compared with: after a code change, the others rebuild warm.
 COMPARED_WITH = {"cold": "cold", "warm": "warm", "code change": "warm"}
 
@@ -103,6 +105,8 @@ class ArchiveStats:
     files: int
     pyc_files: int
     distributions: list[str]
+    check: str = "not checked"  # hatch-lambda check's verdict on this zip
+    check_errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -240,7 +244,7 @@ def measure(
     )
 
 
-def archive_stats(archive: Path) -> ArchiveStats:
+def archive_stats(archive: Path, target: Target) -> ArchiveStats:
     with zipfile.ZipFile(archive) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
     dists = sorted(
@@ -253,7 +257,31 @@ def archive_stats(archive: Path) -> ArchiveStats:
         files=len(infos),
         pyc_files=sum(1 for i in infos if i.filename.endswith(".pyc")),
         distributions=dists,
+        **check_archive(archive, target),
     )
+
+
+def check_archive(archive: Path, target: Target) -> dict[str, Any]:
+    """``hatch-lambda check`` on any tool's zip: ELF machine and glibc, tags, bytecode, closure."""
+    argv = [
+        sys.executable, "-m", "hatch_lambda", "check", str(archive), "--json",
+        "--runtime", target.runtime, "--architecture", target.architecture, "--handler", HANDLER,
+    ]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, env=clean_env(), check=False)
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        lines = (proc.stderr + proc.stdout).splitlines()
+        return {"check": f"could not check: {first_error_line(lines)}", "check_errors": []}
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    rules = Counter(f["rule"] for f in errors)
+    verdict = (
+        "pass"
+        if report["passed"]
+        else "fail: " + ", ".join(f"{rule} ({n})" for rule, n in rules.most_common())
+    )
+    shown = [f"[{f['rule']}] {f['path']}: {f['message'].splitlines()[0]}" for f in errors[:10]]
+    return {"check": verdict, "check_errors": shown}
 
 
 def zip_step(folder: Path, archive: Path, ctx: Context) -> tuple[list[str], Path]:
@@ -334,7 +362,7 @@ packages = ["src/bench_app"]
 [tool.hatch.build.targets.wheel.hooks.lambda]
 runtime = "{target.runtime}"
 architecture = "{target.architecture}"
-handler = "bench_app.app.handler"
+handler = "{HANDLER}"
 {extra}""",
         encoding="utf-8",
     )
@@ -395,7 +423,7 @@ def run_hatch_lambda(target: Target, run: int, ctx: Context) -> list[RunRecord]:
         archive = lambda_zip(project)
         if m.ok and archive is None:
             m.ok, m.error = False, "the build succeeded but wrote no zip in dist-lambda/"
-        stats = archive_stats(archive) if m.ok and archive else None
+        stats = archive_stats(archive, target) if m.ok and archive else None
         records.append(RunRecord("hatch-lambda", target.key, mode, run, m, stats))
         if m.ok and archive:
             keep = fresh_dir(ctx.workdir / "archives" / target.key) / archive.name
@@ -493,7 +521,7 @@ def run_alternative(tool: str, target: Target, run: int, ctx: Context) -> list[R
             steps = [(install, out), (copy_code, out)]
         steps.append(zip_step(folder, archive, ctx))
         m = measure(f"run{run}-{target.key}-{tool}-{mode}", steps, env, ctx)
-        stats = archive_stats(archive) if m.ok else None
+        stats = archive_stats(archive, target) if m.ok else None
         records.append(RunRecord(tool, target.key, mode, run, m, stats))
     shutil.rmtree(base, ignore_errors=True)
     return records
@@ -609,7 +637,7 @@ def compiled_variant(target: Target, python: str, ctx: Context, runs: int) -> di
     return {
         "pyc_files": pyc,
         "build": build,
-        "archive": asdict(archive_stats(archive)),
+        "archive": asdict(archive_stats(archive, target)),
         **time_imports(python, folder, runs),
     }
 
@@ -636,6 +664,7 @@ def summarize(records: list[RunRecord]) -> list[dict[str, Any]]:
             "zip_bytes": last.zip_bytes if last else None,
             "unzipped_bytes": last.unzipped_bytes if last else None,
             "pyc_files": last.pyc_files if last else None,
+            "check": last.check if last else None,
             "errors": sorted({r.measurement.error or "" for r in group if not r.measurement.ok}),
         })  # fmt: skip
     add_lambda_step(rows)
@@ -691,8 +720,8 @@ def cell(text: str, limit: int = 140) -> str:
 def main_table(rows: list[dict[str, Any]]) -> str:
     header = (
         "| tool | target | mode | ok/runs | median s | lambda step s | x fastest alt "
-        "| step x alt | zip bytes | unzipped bytes | .pyc | peak RSS MiB | status |\n"
-        "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
+        "| step x alt | zip bytes | unzipped bytes | .pyc | peak RSS MiB | check | status |\n"
+        "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n"
     )
     lines = []
     for r in rows:
@@ -705,7 +734,7 @@ def main_table(rows: list[dict[str, Any]]) -> str:
             f"| {fmt(r['median_s'], '.2f')} | {fmt(r['lambda_step_s'], '.2f')} | {ratio} "
             f"| {fmt(r['step_vs_fastest_alt'], '.2f', 'x')} | {fmt(r['zip_bytes'], ',')} "
             f"| {fmt(r['unzipped_bytes'], ',')} | {fmt(r['pyc_files'])} "
-            f"| {fmt(r['peak_rss_mib'], '.0f')} | {status} |"
+            f"| {fmt(r['peak_rss_mib'], '.0f')} | {cell(r['check'] or '-')} | {status} |"
         )
     return header + "\n".join(lines) + "\n"
 

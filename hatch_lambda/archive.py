@@ -25,6 +25,7 @@ from hatchling.builders.utils import (
 from .errors import ArchiveError
 
 _COPY_CHUNK = 1 << 20
+_REUSABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can hold
 
 
@@ -117,18 +118,64 @@ class _RawCopier:
             stream.close()
 
 
+def _add_file(
+    copier: _RawCopier,
+    arcname: str,
+    path: Path,
+    date_time: tuple[int, int, int, int, int, int],
+    known: WheelEntry | None,
+) -> int:
+    zf = copier.target
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        raise ArchiveError(
+            f"{arcname} is a symbolic link; Lambda zips must hold regular files only"
+        )
+    info = zipfile.ZipInfo(arcname, date_time)
+    info.create_system = 3  # Unix, so the permission bits below are honoured
+    info.compress_type = zipfile.ZIP_DEFLATED
+    set_zip_info_mode(info, normalize_file_permissions(st.st_mode))
+    reusable = known is not None and known.info.file_size == st.st_size
+    if known is not None and reusable and known.info.compress_type in _REUSABLE:
+        copier.copy(known, info)
+    else:
+        info.file_size = st.st_size
+        with path.open("rb") as src, zf.open(info, "w") as dst:
+            shutil.copyfileobj(src, dst, _COPY_CHUNK)
+    return st.st_size
+
+
+def _add_copied(
+    copier: _RawCopier,
+    arcname: str,
+    entry: WheelEntry,
+    date_time: tuple[int, int, int, int, int, int],
+) -> int:
+    info = zipfile.ZipInfo(arcname, date_time)
+    info.create_system = 3
+    info.external_attr = entry.info.external_attr
+    copier.copy(entry, info)
+    return entry.info.file_size
+
+
 def write_zip(
-    root: Path, destination: Path, *, from_wheels: Mapping[str, WheelEntry] | None = None
+    root: Path,
+    destination: Path,
+    *,
+    from_wheels: Mapping[str, WheelEntry] | None = None,
+    extra: Mapping[str, WheelEntry] | None = None,
 ) -> ArchiveInfo:
     """Zip every file under *root* into *destination*, replacing it only once complete.
 
     Entries are sorted, dated SOURCE_DATE_EPOCH (or hatchling's fixed default) and carry
     normalised permissions, so equal trees give equal bytes. A file listed in *from_wheels* (by
     its path in the archive) whose size is unchanged is copied compressed from its wheel; the
-    rest is deflated at zlib's default level.
+    rest is deflated at zlib's default level. *extra* adds entries that are not under *root*,
+    copied as they are (bytes, permissions) from another zip: an earlier build's dependencies.
     """
     date_time = _date_time()
     reuse = from_wheels or {}
+    added = extra or {}
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
     os.close(fd)
@@ -138,29 +185,15 @@ def write_zip(
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             copier = _RawCopier(zf)
             try:
-                for arcname, path in _entries(root):
-                    st = path.lstat()
-                    if stat.S_ISLNK(st.st_mode):
-                        raise ArchiveError(
-                            f"{arcname} is a symbolic link; Lambda zips must hold regular files only"
+                on_disk = dict(_entries(root))
+                for arcname in sorted({*on_disk, *added}):
+                    if arcname in on_disk:
+                        unzipped += _add_file(
+                            copier, arcname, on_disk[arcname], date_time, reuse.get(arcname)
                         )
-                    info = zipfile.ZipInfo(arcname, date_time)
-                    info.create_system = 3  # Unix, so the permission bits below are honoured
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    set_zip_info_mode(info, normalize_file_permissions(st.st_mode))
-                    known = reuse.get(arcname)
-                    if (
-                        known is not None
-                        and known.info.file_size == st.st_size
-                        and (known.info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))
-                    ):
-                        copier.copy(known, info)
                     else:
-                        info.file_size = st.st_size
-                        with path.open("rb") as src, zf.open(info, "w") as dst:
-                            shutil.copyfileobj(src, dst, _COPY_CHUNK)
+                        unzipped += _add_copied(copier, arcname, added[arcname], date_time)
                     files += 1
-                    unzipped += st.st_size
             finally:
                 copier.close()
         digest = hashlib.sha256()

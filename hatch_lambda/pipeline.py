@@ -3,10 +3,13 @@ install -> prune -> audit -> archive (+ manifest), for every artifact of the pro
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import posixpath
 import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,12 +286,57 @@ class _Builder:
         reused = self._reuse(plan, key)
         if reused is not None:
             return reused
-        layout = self._install(plan)
+        deps_key = self._deps_key(plan)
+        deps = _Deps.load(deps_key) if deps_key else None
+        if deps is not None:
+            self.reporter.info("Only the project changed: reusing the dependencies as built before")
+        layout = self._install(plan, project_only=deps is not None)
         self._prune_and_compile(plan, layout)
-        sizes = self._audit(plan, layout)
-        result = self._write(plan, layout, sizes)
+        sizes = self._audit(plan, layout, deps)
+        result = self._write(plan, layout, sizes, deps)
         self._remember(key, result)
+        if deps_key and deps is None:
+            _Deps.store(deps_key, result, self._project_entries(layout))
         return result
+
+    def _deps_key(self, plan: _Plan) -> str | None:
+        """The artifact's key without the project's code: equal keys, equal dependency part.
+
+        None when the dependency part cannot be told apart from the rest: a hook may have changed
+        any file, and a dependencies-only artifact is all dependency part anyway.
+        """
+        artifact = plan.artifact
+        if artifact.after_bundling or artifact.contents != "all":
+            return None
+        requires = read_wheel_metadata(self.project.wheel)[1]
+        return cache_key(
+            "dependencies", plan.stem, dataclasses.asdict(artifact), sorted(requires),
+            self.project.top_levels,
+            {rt: [(w.name, w.version, w.path.name, w.built_from_sdist) for w in ws]
+             for rt, ws in plan.selected.items()},
+            [sha256_file(w.path) for ws in plan.selected.values() for w in ws],
+            {n: self.layers[n].dists for n in artifact.layers},
+            get_reproducible_timestamp(), plan.removed,
+        )  # fmt: skip
+
+    def _project_entries(self, layout: _Layout) -> set[str]:
+        """The archive paths the project's wheel installed, with their bytecode."""
+        name = _escape(self.project.name)
+        prefix = _relative(layout.shared, layout.root)
+        owned = set()
+        for record in layout.shared.glob(f"{name}-*.dist-info/RECORD"):
+            for row in csv.reader(record.read_text(encoding="utf-8").splitlines()):
+                if row:
+                    owned.add(posixpath.normpath(f"{prefix}/{row[0]}" if prefix else row[0]))
+        compiled = set()
+        for path in layout.root.rglob("__pycache__/*.pyc"):
+            rel = path.relative_to(layout.root).as_posix()
+            source = posixpath.join(
+                posixpath.dirname(posixpath.dirname(rel)), path.name.split(".")[0] + ".py"
+            )
+            if source in owned:
+                compiled.add(rel)
+        return owned | compiled
 
     def _artifact_key(self, plan: _Plan) -> str:
         """Everything the bytes of an artifact depend on: a rebuild with an equal key can only
@@ -370,7 +418,7 @@ class _Builder:
         })  # fmt: skip
         return BuildResult(plan.artifact, destination, manifest, plan.label, size, None)
 
-    def _install(self, plan: _Plan) -> _Layout:
+    def _install(self, plan: _Plan, *, project_only: bool = False) -> _Layout:
         """Install into the archive tree: at its root for a function, under ``python/`` for a
         layer; a layer for several runtimes shares what is the same for all of them."""
         artifact, runtimes = plan.artifact, plan.artifact.all_runtimes
@@ -385,7 +433,7 @@ class _Builder:
         )
         common = set.intersection(*({w.path.name for w in plan.selected[rt]} for rt in runtimes))
         done: set[str] = set()
-        for rt in runtimes:
+        for rt in [] if project_only else runtimes:
             target = plan.collected[rt].target
             for folder, wheels in (
                 (shared, [w for w in plan.selected[rt] if w.path.name in common and w.path.name not in done]),
@@ -444,10 +492,13 @@ class _Builder:
                         compile_tree(folder, plan.collected[rt].target.runtime,
                                      runtime_path=path, reporter=self.reporter)  # fmt: skip
 
-    def _audit(self, plan: _Plan, layout: _Layout) -> dict[str, int]:
-        """Every rule for every runtime; returns unzipped sizes by distribution."""
+    def _audit(self, plan: _Plan, layout: _Layout, deps: _Deps | None = None) -> dict[str, int]:
+        """Every rule for every runtime; returns unzipped sizes by distribution. With *deps*, the
+        dependency part passed them when it was built: the project is checked against it."""
         artifact = plan.artifact
         provided: dict[str, str | None] = {}
+        if deps is not None:
+            provided.update(deps.dists.get(artifact.runtime, {}))
         if artifact.exclude_runtime_provided:
             provided.update(dict.fromkeys(RUNTIME_PROVIDED))
         for name in artifact.layers:
@@ -464,7 +515,7 @@ class _Builder:
                 # Code alone, with no layer named: its dependencies are deployed elsewhere.
                 closure=artifact.contents != "project" or bool(artifact.layers),
             )  # fmt: skip
-        sizes: dict[str, int] = {}
+        sizes: dict[str, int] = dict(deps.sizes) if deps is not None else {}
         for folder in layout.folders():
             for dist, size in distribution_sizes(folder).items():
                 sizes[dist] = sizes.get(dist, 0) + size
@@ -481,12 +532,15 @@ class _Builder:
             raise AuditError(f"{plan.stem}.zip", list(dict.fromkeys(str(f) for f in errors)))
         return sizes
 
-    def _write(self, plan: _Plan, layout: _Layout, sizes: dict[str, int]) -> BuildResult:
+    def _write(
+        self, plan: _Plan, layout: _Layout, sizes: dict[str, int], deps: _Deps | None = None
+    ) -> BuildResult:
         artifact = plan.artifact
         self.reporter.waiting(f"Writing {plan.stem}.zip")
         archive = write_zip(
-            layout.root, self.output_dir / f"{plan.stem}.zip", from_wheels=layout.reused
-        )
+            layout.root, self.output_dir / f"{plan.stem}.zip", from_wheels=layout.reused,
+            extra=deps.entries() if deps is not None else None,
+        )  # fmt: skip
         if archive.size > artifact.warn_zipped_size:
             self.reporter.warning(
                 f"{archive.path.name} is {archive.size:,} bytes zipped, over "
@@ -574,6 +628,48 @@ class _Layout:
 
     def folders(self) -> list[Path]:
         return [f for f in dict.fromkeys((self.shared, *self.site.values())) if f.exists()]
+
+
+@dataclass
+class _Deps:
+    """The dependency part of an earlier build of an artifact: its archive (whose dependency
+    entries are copied as they are), which entries those are, and what the audit needs."""
+
+    archive: Path
+    names: list[str]
+    dists: dict[str, dict[str, str | None]]
+    sizes: dict[str, int]
+
+    @classmethod
+    def load(cls, key: str) -> _Deps | None:
+        data = load_json("dependencies", key)
+        archive = stored_file("dependencies", key, "archive.zip")
+        if not isinstance(data, dict) or archive is None:
+            return None
+        return cls(archive, data["names"], data["dists"], data["sizes"])
+
+    @classmethod
+    def store(cls, key: str, result: BuildResult, project_entries: set[str]) -> None:
+        with zipfile.ZipFile(result.path) as zf:
+            names = [n for n in zf.namelist() if n not in project_entries]
+        project = {canonicalize_name(n) for d in result.dists.values() for n in d} - {
+            canonicalize_name(n.split("/", 1)[0].split("-")[0]) for n in names if ".dist-info/" in n
+        }
+        store_file("dependencies", key, "archive.zip", result.path)
+        dists = {
+            rt: {k: v for k, v in d.items() if k not in project} for rt, d in result.dists.items()
+        }
+        sizes = {
+            k: v
+            for k, v in result.sizes.items()
+            if canonicalize_name(k.split(" ")[0]) not in project
+        }
+        store_json("dependencies", key, {"names": names, "dists": dists, "sizes": sizes})
+
+    def entries(self) -> dict[str, WheelEntry]:
+        with zipfile.ZipFile(self.archive) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+        return {name: WheelEntry(self.archive, infos[name]) for name in self.names}
 
 
 def _staging(output_dir: Path) -> Path:

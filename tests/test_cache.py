@@ -29,7 +29,7 @@ def test_a_rebuild_where_nothing_changed_reuses_the_archive(app: Project) -> Non
     assert app.manifest() == manifest
 
 
-def test_a_code_change_reuses_the_dependencies(app: Project) -> None:
+def test_a_code_change_reuses_the_dependencies(app: Project, tmp_path: Path) -> None:
     app.configure(BASE)
     app.build_wheel()
     with zipfile.ZipFile(app.only_zip()) as zf:
@@ -38,11 +38,16 @@ def test_a_code_change_reuses_the_dependencies(app: Project) -> None:
     handler.write_text(handler.read_text() + "\n# changed\n")
     proc = app.build_wheel()
     assert REUSED_WHEELS in proc.stderr and "Resolving" not in proc.stderr
+    assert "Only the project changed: reusing the dependencies" in proc.stderr
     assert NOTHING_CHANGED not in proc.stderr
     with zipfile.ZipFile(app.only_zip()) as zf:
         after = {i.filename: i.CRC for i in zf.infolist()}
     changed = {name for name in after if before.get(name) != after[name]}
     assert changed == {"fx_app/handler.py", "fx_app-1.2.3.dist-info/RECORD"}
+    # The shortcut gives exactly what a build from nothing gives.
+    reused = app.only_zip().read_bytes()
+    app.build_wheel(HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    assert app.only_zip().read_bytes() == reused
 
 
 def test_what_misses_the_cache(app: Project, tmp_path: Path, index_root: Path) -> None:
@@ -123,3 +128,24 @@ def test_a_damaged_cache_entry_is_rebuilt(app: Project) -> None:
     assert "Resolving" in proc.stderr
     assert app.only_zip().read_bytes() == before
     assert json.loads(next(cache.glob("artifact/*/*/data.json")).read_text())["size"] == len(before)
+
+
+def test_a_code_change_with_bytecode_recompiles_only_the_project(
+    app: Project, tmp_path: Path
+) -> None:
+    from support.pythons import find_python, missing
+
+    if find_python("3.12") is None:
+        missing("no Python 3.12 to compile with")
+    app.configure({**BASE, "compile-bytecode": True})
+    app.build_wheel()
+    handler = app.path / "src" / "fx_app" / "handler.py"
+    handler.write_text(handler.read_text() + "\nCHANGED = True\n")
+    proc = app.build_wheel()
+    assert "Only the project changed" in proc.stderr
+    reused = app.only_zip().read_bytes()
+    app.build_wheel(HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    assert app.only_zip().read_bytes() == reused
+    names = zipfile.ZipFile(app.only_zip()).namelist()
+    assert "fx_app/__pycache__/handler.cpython-312.pyc" in names
+    assert "fx_pure/__pycache__/__init__.cpython-312.pyc" in names
