@@ -314,7 +314,7 @@ class _Builder:
             self.project.top_levels,
             {rt: [(w.name, w.version, w.path.name, w.built_from_sdist) for w in ws]
              for rt, ws in plan.selected.items()},
-            [sha256_file(w.path) for ws in plan.selected.values() for w in ws],
+            [w.sha256 for ws in plan.selected.values() for w in ws],
             {n: self.layers[n].dists for n in artifact.layers},
             get_reproducible_timestamp(), plan.removed,
         )  # fmt: skip
@@ -346,7 +346,7 @@ class _Builder:
             "artifact", plan.stem, dataclasses.asdict(artifact),
             {rt: [(w.name, w.version, w.path.name, w.built_from_sdist) for w in ws]
              for rt, ws in plan.selected.items()},
-            [sha256_file(w.path) for ws in plan.selected.values() for w in ws],
+            [w.sha256 for ws in plan.selected.values() for w in ws],
             sha256_file(self.project.wheel),
             {n: self.layers[n].dists for n in artifact.layers},
             get_reproducible_timestamp(), plan.removed,

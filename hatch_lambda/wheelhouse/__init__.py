@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import shutil
 import subprocess
@@ -35,10 +36,15 @@ class Wheel:
     version: str
     path: Path
     built_from_sdist: bool = False
+    known_sha256: str | None = None
 
     @property
     def tags(self) -> frozenset[Tag]:
         return parse_wheel_filename(self.path.name)[3]
+
+    @property
+    def sha256(self) -> str:
+        return self.known_sha256 or sha256_file(self.path)
 
 
 def choose_resolver(name: str, *, custom_platforms: bool = False) -> str:
@@ -121,8 +127,7 @@ def build_wheelhouse(
         requirements, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
         workdir=workdir, reporter=reporter,
     )  # fmt: skip
-    _store_wheels(key, wheels)
-    return wheels
+    return _store_wheels(key, wheels)
 
 
 def _cache_key(
@@ -161,12 +166,14 @@ def _cached_wheels(key: str) -> list[Wheel] | None:
         path = file_slot(item["sha256"], item["filename"])
         if not path.is_file():
             return None  # a file was cleaned away: resolve again
-        wheels.append(Wheel(item["name"], item["version"], path, item["sdist"]))
+        wheels.append(Wheel(item["name"], item["version"], path, item["sdist"], item["sha256"]))
     return wheels
 
 
-def _store_wheels(key: str, wheels: list[Wheel]) -> None:
+def _store_wheels(key: str, wheels: list[Wheel]) -> list[Wheel]:
+    """Keep the wheels and the list; returns the wheels with their digests known."""
     data = []
+    known = []
     for wheel in wheels:
         digest = sha256_file(wheel.path)
         slot = file_slot(digest, wheel.path.name)
@@ -175,7 +182,9 @@ def _store_wheels(key: str, wheels: list[Wheel]) -> None:
             shutil.copyfile(wheel.path, slot)
         data.append({"name": wheel.name, "version": wheel.version, "filename": wheel.path.name,
                      "sha256": digest, "sdist": wheel.built_from_sdist})  # fmt: skip
+        known.append(dataclasses.replace(wheel, known_sha256=digest))
     store_json("wheelhouse", key, data)
+    return known
 
 
 def _build_wheelhouse(
