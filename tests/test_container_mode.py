@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from support.project import Project, unpack
-from support.pythons import find_python, missing
+from support.pythons import find_python, missing, qemu_python
 
 IMAGE = "localhost/hatch-lambda-test:x86_64"
 CALL_NATIVE = "import sys; sys.path.insert(0, sys.argv[1]); import fx_cext; print(fx_cext.answer())"
@@ -124,3 +124,24 @@ def test_missing_and_stopped_engines(app: Project) -> None:
         app.configure({"runtime": "python3.12", "container": "docker"})
         proc = app.hatchling("-t", "wheel")
         assert proc.returncode != 0 and "not running" in proc.stderr
+
+
+@pytest.mark.qemu
+def test_an_arm64_build_under_emulation(podman: Project, tmp_path: Path) -> None:
+    arm_image = IMAGE.replace("x86_64", "arm64")
+    if subprocess.run(
+        ["podman", "image", "exists", arm_image], env=podman.env, check=False
+    ).returncode:
+        missing(f"the arm64 test image {arm_image} is missing (run .ci/test-image.sh arm64)")
+    argv = qemu_python()
+    if argv is None:
+        missing("no qemu-aarch64 and arm64 root with Python 3.11 (run .ci/arm64-root.sh)")
+    podman.configure(container_table(image=arm_image, architecture="arm64"))
+    proc = podman.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stderr
+    names = zipfile.ZipFile(podman.only_zip()).namelist()
+    assert "fx_cext/native.cpython-311-aarch64-linux-gnu.so" in names
+    bundle = unpack(podman.only_zip(), tmp_path / "bundle")
+    out = subprocess.run([*argv, "-I", "-S", "-c", CALL_NATIVE, str(bundle)],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert out.stdout.strip() == "42", out.stderr
