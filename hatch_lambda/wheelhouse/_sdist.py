@@ -61,7 +61,7 @@ def build_wheel(
             f"{item.label} has no wheel for {target.label}, and building its sdist "
             f"{item.filename} failed.\n{exc.message}\n  What to do: pin a version of {item.name} "
             "that publishes a wheel for this target, or build inside the SAM build image "
-            "(container mode)."
+            "(container mode: container = true)."
         ) from exc
     wheels = sorted(out.glob("*.whl"))
     if len(wheels) != 1:
@@ -75,6 +75,6 @@ def build_wheel(
             f"contains compiled code (on this machine it built {wheel.name}, tagged {tag_text}, "
             "which Lambda cannot load). What to do: pin a version of "
             f"{item.name} that publishes manylinux wheels for {target.runtime.cpython_tag} "
-            f"{target.machine}, or build inside the SAM build image (container mode)."
+            f"{target.machine}, or build inside the SAM build image (container mode: container = true)."
         )
     return wheel
