@@ -38,6 +38,7 @@ import platform
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -128,11 +129,16 @@ class Context:
     zip_command: str | None
     sam_pythons: dict[str, str | None] = field(default_factory=dict)  # version -> venv python
     sam_errors: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    """Seconds a measured command may run before it is stopped and reported as timed out."""
 
 
 # --------------------------------------------------------------------------------------------
 # The measuring wrapper (runs in its own process: ``run.py _measure SPEC RESULT``)
 # --------------------------------------------------------------------------------------------
+
+
+TIMED_OUT = 124  # the exit status `timeout(1)` uses
 
 
 def measure_main(spec_path: str, result_path: str) -> int:
@@ -145,8 +151,16 @@ def measure_main(spec_path: str, result_path: str) -> int:
             step_start = time.perf_counter()
             try:
                 code = subprocess.run(
-                    step["argv"], cwd=step["cwd"], stdout=log, stderr=subprocess.STDOUT, check=False
+                    step["argv"],
+                    cwd=step["cwd"],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                    timeout=spec.get("timeout"),
                 ).returncode
+            except subprocess.TimeoutExpired:
+                log.write(f"\nTIMEOUT: stopped after {spec['timeout']:.0f} s\n".encode())
+                code = TIMED_OUT
             except OSError as exc:
                 log.write(f"ERROR: cannot run {step['argv'][0]}: {exc}\n".encode())
                 code = 127
@@ -209,6 +223,23 @@ def first_error_line(lines: Sequence[str]) -> str:
     return stripped[-1] if stripped else "failed with no output"
 
 
+def failure_message(step: dict[str, Any], lines: Sequence[str]) -> str:
+    """Which command failed, how, and the first error line of its output (plus the last one)."""
+    name, code = Path(step["argv"][0]).name, step["returncode"]
+    if code == TIMED_OUT:
+        return f"{name} timed out (--timeout); last output: {first_error_line(lines[-2:-1])}"
+    if code < 0:
+        try:
+            how = f"killed by {signal.Signals(-code).name} (not by this script)"
+        except ValueError:
+            how = f"killed by signal {-code}"
+        return f"{name} {how}; last output: {first_error_line(lines[-1:])}"
+    first = first_error_line(lines)
+    errors = [line.strip() for line in lines if re.search(r"\berror\b", line, re.IGNORECASE)]
+    last = f" ... {errors[-1]}" if errors and errors[-1] not in first else ""
+    return f"{name} exit {code}: {first}{last}"
+
+
 def measure(
     name: str, steps: list[tuple[list[str], Path]], env: dict[str, str], ctx: Context
 ) -> Measurement:
@@ -217,7 +248,13 @@ def measure(
     folder.mkdir(parents=True, exist_ok=True)
     spec, result, log = (folder / f"{name}.{ext}" for ext in ("spec.json", "result.json", "log"))
     spec.write_text(
-        json.dumps({"log": str(log), "steps": [{"argv": a, "cwd": str(c)} for a, c in steps]}),
+        json.dumps(
+            {
+                "log": str(log),
+                "timeout": ctx.timeout,
+                "steps": [{"argv": a, "cwd": str(c)} for a, c in steps],
+            }
+        ),
         encoding="utf-8",
     )
     proc = subprocess.run(
@@ -232,8 +269,7 @@ def measure(
     failed = [s for s in data["steps"] if s["returncode"] != 0]
     error = None
     if failed:
-        error = f"{Path(failed[0]['argv'][0]).name} exit {failed[0]['returncode']}: "
-        error += first_error_line(lines)
+        error = failure_message(failed[0], lines)
     return Measurement(
         ok=not failed,
         seconds=data["seconds"],
@@ -776,7 +812,7 @@ def tool_versions(ctx: Context) -> dict[str, str | None]:
 
     versions: dict[str, str | None] = {
         "python (hatch-lambda, pip)": platform.python_version(),
-        "hatch-lambda": importlib.metadata.version("hatch-lambda"),
+        "hatch-lambda": importlib.metadata.version("hatch-lambda") + source_state(),
         "hatchling": importlib.metadata.version("hatchling"),
         "pip": importlib.metadata.version("pip"),
         "uv": output([ctx.uv, "--version"]) if ctx.uv else None,
@@ -794,6 +830,24 @@ def tool_versions(ctx: Context) -> dict[str, str | None]:
         else:
             versions[f"aws-lambda-builders (python {version})"] = None
     return versions
+
+
+def source_state() -> str:
+    """For hatch-lambda installed from a git checkout (editable): its commit and whether it is dirty."""
+    import hatch_lambda
+
+    package = Path(hatch_lambda.__file__).resolve().parent
+    git = ["git", "-C", str(package)]
+    head = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    if head.returncode != 0:
+        return ""
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=False
+    )
+    changes = " + uncommitted changes" if dirty.stdout.strip() else ""
+    return f" (source at commit {head.stdout.strip()}{changes})"
 
 
 def zip_version(command: str | None, output: Any) -> str:
@@ -859,6 +913,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--output-dir", type=Path, default=HERE / "results")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900,
+        help="seconds a measured command may take before it is stopped (default 900)",
+    )
     args = parser.parse_args(argv)
     args.targets = parse_list(args.targets, list(TARGETS), "target")
     args.tools = parse_list(args.tools, TOOLS, "tool")
@@ -922,7 +982,9 @@ def main(argv: Sequence[str]) -> int:
     check_host()
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="hatch-lambda-bench-"))
-    ctx = Context(workdir=workdir, uv=find_uv(), zip_command=shutil.which("zip"))
+    ctx = Context(
+        workdir=workdir, uv=find_uv(), zip_command=shutil.which("zip"), timeout=args.timeout
+    )
     try:
         records, imports = run_benchmark(args, ctx)
         report = {
