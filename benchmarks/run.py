@@ -227,7 +227,8 @@ def failure_message(step: dict[str, Any], lines: Sequence[str]) -> str:
     """Which command failed, how, and the first error line of its output (plus the last one)."""
     name, code = Path(step["argv"][0]).name, step["returncode"]
     if code == TIMED_OUT:
-        return f"{name} timed out (--timeout); last output: {first_error_line(lines[-2:-1])}"
+        before = [line for line in lines if line.strip() and not line.startswith("TIMEOUT")]
+        return f"{name} timed out (--timeout); last output: {first_error_line(before[-1:])}"
     if code < 0:
         try:
             how = f"killed by {signal.Signals(-code).name} (not by this script)"
