@@ -26,7 +26,6 @@ from .pipeline import (
     BuildResult,
     build_artifacts,
     output_directory,
-    prepare_target,
     remove_artifacts,
 )
 
@@ -55,13 +54,6 @@ def _announce(app: Any, results: list[BuildResult]) -> None:
         digest = f", CodeSha256 {result.code_sha256}" if result.code_sha256 else ""
         app.display_success(f"Lambda {result.label}: {result.path} ({result.size:,} bytes{digest})")
         app.display_info(f"Manifest: {result.manifest}")
-
-
-def _check_targets(config: LambdaConfig, app: Any) -> None:
-    reporter = AppReporter(app)
-    for artifact in config.artifacts:
-        for runtime in artifact.all_runtimes:
-            prepare_target(runtime, artifact, reporter)
 
 
 class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
@@ -96,7 +88,6 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
             self._config = load_and_validate_config(self.config, key_path=self._key_path())
-            _check_targets(self._config, self.app)
         except HatchLambdaError as exc:
             _abort(self.app, exc)
 
@@ -180,7 +171,6 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
             config = load_and_validate_config(
                 table, key_path=key_path, allowed_foreign_keys=foreign
             )
-            _check_targets(config, self.app)
         except HatchLambdaError as exc:
             _abort(self.app, exc)
         with tempfile.TemporaryDirectory(prefix="hatch-lambda-wheel-") as tmp, _inside_builder():
