@@ -866,8 +866,14 @@ def machine_info() -> dict[str, Any]:
 def render_markdown(report: dict[str, Any]) -> str:
     machine = report["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+    warning = (
+        f"**Interrupted by {report['interrupted']}: the rows below are what was measured before "
+        f"it; the rest was not run.**\n\n"
+        if report["interrupted"]
+        else ""
+    )
     return (
-        f"# hatch-lambda benchmark\n\n"
+        f"# hatch-lambda benchmark\n\n{warning}"
         f"- date: {report['date']}\n"
         f"- machine: {machine['cpu_count']} CPUs, {machine['platform']}\n"
         f"- versions: {versions}\n"
@@ -879,10 +885,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     )
 
 
-def write_results(report: dict[str, Any], markdown: str, output: Path) -> None:
+def write_results(report: dict[str, Any], markdown: str, output: Path, stem: str) -> None:
     output.mkdir(parents=True, exist_ok=True)
-    (output / "latest.md").write_text(markdown, encoding="utf-8")
-    (output / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n", "utf-8")
+    (output / f"{stem}.md").write_text(markdown, encoding="utf-8")
+    (output / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str) + "\n", "utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -941,13 +947,15 @@ def check_host() -> None:
         ) from exc
 
 
-def run_benchmark(args: argparse.Namespace, ctx: Context) -> tuple[list[RunRecord], dict[str, Any]]:
+def run_benchmark(
+    args: argparse.Namespace, ctx: Context, records: list[RunRecord]
+) -> dict[str, Any]:
+    """Every measurement; *records* fills as they finish, so an interruption keeps them."""
     targets = [TARGETS[k] for k in args.targets]
     if "sam" in args.tools:
         for version in sorted({t.version for t in targets}):
             print(f"setting up aws-lambda-builders for Python {version} ...", file=sys.stderr)
             setup_sam(version, ctx)
-    records: list[RunRecord] = []
     for run in range(1, args.runs + 1):
         for target in targets:
             for tool in args.tools:
@@ -960,11 +968,42 @@ def run_benchmark(args: argparse.Namespace, ctx: Context) -> tuple[list[RunRecor
                     state = "ok" if r.measurement.ok else f"FAILED: {r.measurement.error}"
                     print(f"    {r.mode}: {r.measurement.seconds:.2f} s {state}", file=sys.stderr)
                 records += new
-    imports: dict[str, Any] = {}
     if "hatch-lambda" in args.tools and IMPORT_TARGET in args.targets:
         print("cold imports ...", file=sys.stderr)
-        imports = run_import_benchmark(ctx, args.import_runs)
-    return records, imports
+        return run_import_benchmark(ctx, args.import_runs)
+    return {}
+
+
+class Interrupted(Exception):
+    """SIGTERM (or Ctrl-C): stop, and report what was measured so far."""
+
+
+def raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def build_report(
+    args: argparse.Namespace,
+    ctx: Context,
+    records: list[RunRecord],
+    imports: dict[str, Any],
+    *,
+    elapsed: float,
+    interrupted: str | None,
+) -> dict[str, Any]:
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "versions": tool_versions(ctx),
+        "config": {"runs": args.runs, "targets": args.targets, "tools": args.tools,
+                   "dependencies": list(DEPENDENCIES), "import_runs": args.import_runs,
+                   "timeout": args.timeout},
+        "interrupted": interrupted,
+        "elapsed_s": elapsed,
+        "rows": summarize(records),
+        "imports": imports,
+        "runs": [asdict(r) for r in records],
+    }  # fmt: skip
 
 
 def hatch_lambda_failed(records: list[RunRecord], imports: dict[str, Any]) -> bool:
@@ -986,19 +1025,18 @@ def main(argv: Sequence[str]) -> int:
     ctx = Context(
         workdir=workdir, uv=find_uv(), zip_command=shutil.which("zip"), timeout=args.timeout
     )
+    signal.signal(signal.SIGTERM, raise_interrupted)
+    records: list[RunRecord] = []
+    imports: dict[str, Any] = {}
+    interrupted = None
     try:
-        records, imports = run_benchmark(args, ctx)
-        report = {
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": machine_info(),
-            "versions": tool_versions(ctx),
-            "config": {"runs": args.runs, "targets": args.targets, "tools": args.tools,
-                       "dependencies": list(DEPENDENCIES), "import_runs": args.import_runs},
-            "elapsed_s": time.perf_counter() - started,
-            "rows": summarize(records),
-            "imports": imports,
-            "runs": [asdict(r) for r in records],
-        }  # fmt: skip
+        try:
+            imports = run_benchmark(args, ctx, records)
+        except (Interrupted, KeyboardInterrupt) as exc:
+            interrupted = str(exc) or "SIGINT"
+            print(f"interrupted by {interrupted}; reporting what was measured", file=sys.stderr)
+        elapsed = time.perf_counter() - started
+        report = build_report(args, ctx, records, imports, elapsed=elapsed, interrupted=interrupted)
     finally:
         if args.keep_workdir:
             print(f"work folder kept: {workdir}", file=sys.stderr)
@@ -1006,11 +1044,12 @@ def main(argv: Sequence[str]) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     markdown = render_markdown(report)
     print(markdown)
-    write_results(report, markdown, args.output_dir)
-    print(
-        f"written: {args.output_dir / 'latest.md'}, {args.output_dir / 'latest.json'}",
-        file=sys.stderr,
-    )
+    # An interrupted run leaves the last complete one in latest.*.
+    stem = "interrupted" if interrupted else "latest"
+    write_results(report, markdown, args.output_dir, stem)
+    print(f"written: {args.output_dir / stem}.md and .json", file=sys.stderr)
+    if interrupted:
+        return 128 + signal.Signals[interrupted].value
     if hatch_lambda_failed(records, imports):
         print("hatch-lambda failed; see the table above", file=sys.stderr)
         return 1
