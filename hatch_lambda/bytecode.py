@@ -1,24 +1,37 @@
-"""The bytecode step of the install stage: ``.pyc`` for the target's exact Python, hash-validated.
+"""The bytecode step: ``.pyc`` for the target's exact Python, hash-validated, with the paths Lambda
+sees in tracebacks.
 
 Lambda cannot write ``__pycache__`` in ``/var/task`` or ``/opt``, so every cold start compiles
 what it imports unless the bundle carries bytecode of that exact version. Timestamp-validated
 bytecode would go stale once the archive normalises timestamps, so it is compiled with
-``unchecked-hash`` invalidation, and with the path Lambda sees in tracebacks.
+``unchecked-hash`` invalidation.
+
+Each distribution's bytecode is kept in the cache as a zip, under a digest of the interpreter, the
+folder it is placed in and every source file's path and RECORD hash: a rebuild compiles only
+what changed (the project's own modules), and the zip's members are copied compressed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import posixpath
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ._pythons import PYTHON_ENV, find_python
 from ._report import Reporter
 from ._subprocess import run
+from .bundle import Bundle, Entry, Reader, ZipMember, with_records
+from .cache import cache_key, cache_root, store_file
 from .errors import ToolError
 from .target import Runtime
 
 
-def compile_tree(root: Path, runtime: Runtime, *, runtime_path: str, reporter: Reporter) -> None:
-    """Compile every module under *root* as if it lived at *runtime_path* (``/var/task``)."""
+def _interpreter(runtime: Runtime, reporter: Reporter) -> str:
     python = find_python(runtime.version)
     if python is None:
         major, minor = runtime.python
@@ -28,6 +41,12 @@ def compile_tree(root: Path, runtime: Runtime, *, runtime_path: str, reporter: R
             f"in pyenv, and in ${PYTHON_ENV.format(major=major, minor=minor)}). Install one, point "
             "that variable at it, or set compile-bytecode = false."
         )
+    return python
+
+
+def _compile(
+    python: str, root: Path, runtime_path: str, runtime: Runtime, reporter: Reporter
+) -> None:
     reporter.waiting(f"Compiling bytecode for {runtime.name} with {python}")
     proc = run(
         [python, "-I", "-c", _COMPILE, str(root), runtime_path],
@@ -39,6 +58,105 @@ def compile_tree(root: Path, runtime: Runtime, *, runtime_path: str, reporter: R
     for line in proc.stdout.splitlines():
         if line.startswith("***"):
             reporter.warning(f"bytecode: {line.lstrip('* ')}")
+
+
+def compile_tree(root: Path, runtime: Runtime, *, runtime_path: str, reporter: Reporter) -> None:
+    """Compile every module under *root* as if it lived at *runtime_path* (``/var/task``)."""
+    _compile(_interpreter(runtime, reporter), root, runtime_path, runtime, reporter)
+
+
+def _pyc_path(source: str, version: str) -> str:
+    folder, name = posixpath.split(source)
+    tag = f"cpython-{version.replace('.', '')}"
+    return posixpath.join(folder, "__pycache__", f"{name[:-3]}.{tag}.pyc")
+
+
+def _groups(bundle: Bundle, sites: Sequence[str]) -> dict[str, list[Entry]]:
+    """The modules of each distribution placed in one of *sites*, by its RECORD's path."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in bundle.entries.values():
+        if not entry.path.endswith(".py") or entry.record is None:
+            continue
+        site = posixpath.dirname(posixpath.dirname(entry.record))
+        if (f"{site}/" if site else "") in sites:
+            groups.setdefault(entry.record, []).append(entry)
+    return groups
+
+
+def compile_bundle(
+    bundle: Bundle,
+    runtimes: Mapping[str, Runtime],
+    *,
+    runtime_root: str,
+    work: Path,
+    reporter: Reporter,
+) -> Bundle:
+    """*bundle* with bytecode for each runtime's sites; *runtime_root* is where Lambda unpacks it
+    (``/var/task`` or ``/opt``). Only distributions whose bytecode is not cached are compiled."""
+    added: dict[str, Entry] = {}
+    for rt, runtime in runtimes.items():
+        python = _interpreter(runtime, reporter)
+        groups = _groups(bundle, bundle.sites[rt])
+        keys = {
+            record: _key(python, runtime, runtime_root, members)
+            for record, members in groups.items()
+        }
+        missing = [record for record, key in keys.items() if _cached(key) is None]
+        if missing:
+            _compile_missing(
+                {r: groups[r] for r in missing}, {r: keys[r] for r in missing}, python=python,
+                runtime=runtime, runtime_root=runtime_root, root=work / f"bytecode-{rt}",
+                reporter=reporter,
+            )  # fmt: skip
+        else:
+            reporter.debug(f"bytecode for {runtime.name}: all {len(groups)} distributions cached")
+        for record, key in keys.items():
+            archive = _cached(key)
+            if archive is None:
+                continue
+            owner = groups[record][0].owner
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    added[info.filename] = Entry(
+                        info.filename, ZipMember.from_info(archive, info), False, "", owner, record
+                    )
+    return with_records(dataclasses.replace(bundle, entries={**bundle.entries, **added}))
+
+
+def _key(python: str, runtime: Runtime, runtime_root: str, members: list[Entry]) -> str:
+    sources = sorted((e.path, e.hash or repr(e.source)) for e in members)
+    return cache_key("bytecode", runtime.version, Path(python).name, runtime_root, sources)
+
+
+def _cached(key: str) -> Path | None:
+    path = cache_root() / "bytecode" / key[:2] / key / "bytecode.zip"
+    return path if path.is_file() else None
+
+
+def _compile_missing(
+    groups: Mapping[str, list[Entry]], keys: Mapping[str, str], *, python: str,
+    runtime: Runtime, runtime_root: str, root: Path, reporter: Reporter,
+) -> None:  # fmt: skip
+    """Write the sources of *groups* out, compile them in one run, and keep each group's .pyc."""
+    root.mkdir(parents=True, exist_ok=True)
+    with Reader() as reader:
+        for members in groups.values():
+            for entry in members:
+                target = root / entry.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with reader.open(entry) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    _compile(python, root, runtime_root, runtime, reporter)
+    for record, members in groups.items():
+        with tempfile.TemporaryDirectory(dir=root) as tmp:
+            built = Path(tmp) / "bytecode.zip"
+            with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as zf:
+                for entry in sorted(members, key=lambda e: e.path):
+                    pyc = _pyc_path(entry.path, runtime.version)
+                    if (root / pyc).is_file():
+                        zf.write(root / pyc, pyc)
+            store_file("bytecode", keys[record], "bytecode.zip", built)
+        reporter.debug(f"  compiled {json.dumps(record)}", level=2)
 
 
 _COMPILE = """

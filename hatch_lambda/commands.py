@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ._report import Reporter
+from .config import ArtifactConfig
 from .errors import ToolError, redact
 
 # Left out of the staged copy of the project: build output and tool caches.
@@ -55,3 +56,33 @@ def run_commands(
 def shell_chain(commands: Sequence[str]) -> str:
     """The commands as one POSIX shell line, chained with `&&` (for the container)."""
     return " && ".join(f"( {c} )" for c in commands)
+
+
+class Stages:
+    """Local mode with command hooks: the staged copy of the project each artifact's commands run
+    in, made and its before-bundling commands run once per artifact. Lockfiles are read from it."""
+
+    def __init__(self, project_root: Path, work: Path, reporter: Reporter) -> None:
+        self.project_root = project_root
+        self.work = work
+        self.reporter = reporter
+
+    def stage(self, artifact: ArtifactConfig) -> Path | None:
+        if artifact.container or not (artifact.before_bundling or artifact.after_bundling):
+            return None
+        stage = self.work / f"stage-{artifact.name or 'default'}"
+        if not stage.exists():
+            stage_project(self.project_root, stage)
+            run_commands(artifact.before_bundling, stage="before-bundling", cwd=stage,
+                         env={"HATCH_LAMBDA_STAGE": str(stage)}, reporter=self.reporter)  # fmt: skip
+        return stage
+
+    def after_bundling(self, artifact: ArtifactConfig, bundle_root: Path) -> None:
+        stage = self.stage(artifact)
+        if stage is None or not artifact.after_bundling:
+            return
+        env = {"HATCH_LAMBDA_STAGE": str(stage), "HATCH_LAMBDA_BUNDLE": str(bundle_root)}
+        run_commands(
+            artifact.after_bundling, stage="after-bundling", cwd=stage, env=env,
+            reporter=self.reporter,
+        )  # fmt: skip

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from . import __version__
 from .archive import ArchiveInfo
+from .wheelhouse import Wheel
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,33 @@ class PackageEntry:
     runtimes: tuple[str, ...]
     location: str = ""
     """Where in the archive it went: "" (the root), "python" or "python/lib/python3.X/site-packages"."""
+
+
+def package_entries(
+    selected: Mapping[str, Sequence[Wheel]],
+    locations: Mapping[tuple[str, str], str],
+    project: Wheel | None,
+    project_tags: tuple[str, ...],
+) -> list[PackageEntry]:
+    """One entry per wheel file, with every runtime it serves; the project's own wheel last."""
+    entries: dict[str, PackageEntry] = {}
+    for rt, wheels in selected.items():
+        for w in wheels:
+            old = entries.get(w.path.name)
+            entries[w.path.name] = PackageEntry(
+                w.name, w.version, w.path.name, tuple(sorted(str(t) for t in w.tags)),
+                "sdist" if w.built_from_sdist else "index",
+                (*old.runtimes, rt) if old else (rt,),
+                locations.get((w.path.name, rt), ""),
+            )  # fmt: skip
+    ordered = sorted(entries.values(), key=lambda p: (canonicalize_name(p.name), p.wheel))
+    if project is not None:
+        where = locations.get((project.path.name, ""), "")
+        ordered.append(
+            PackageEntry(project.name, project.version, project.path.name, project_tags,
+                         "project", tuple(selected), where)
+        )  # fmt: skip
+    return ordered
 
 
 def manifest_data(

@@ -1,4 +1,9 @@
-"""The Hatch shells over the pipeline: a wheel build hook and a ``lambda`` builder target."""
+"""The Hatch shells over the pipeline: a wheel build hook and a ``lambda`` builder target.
+
+Hatch imports this module for every build of every project that lists the plugin, and once more
+in the process that asks hooks for their build dependencies: it imports only what registering
+needs. The configuration and the pipeline are imported when a build runs.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,18 @@ import contextlib
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.builders.plugin.interface import BuilderInterface
-from hatchling.builders.wheel import WheelBuilder
 
 from ._report import AppReporter
-from .config import (
-    HATCHLING_HOOK_KEYS,
-    HATCHLING_TARGET_KEYS,
-    KNOWN_KEYS,
-    LambdaConfig,
-    load_and_validate_config,
-)
 from .errors import HatchLambdaError
-from .pipeline import (
-    BuildResult,
-    build_artifacts,
-    output_directory,
-    remove_artifacts,
-)
+
+if TYPE_CHECKING:
+    from .config import LambdaConfig
+    from .pipeline import BuildResult
 
 PLUGIN_NAME = "lambda"
 
@@ -85,6 +80,8 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         if reason:
             self.app.display_debug(f"hatch-lambda: skipped: {reason}")
             return
+        from .config import load_and_validate_config
+
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
             self._config = load_and_validate_config(self.config, key_path=self._key_path())
@@ -94,6 +91,8 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         if self._config is None:
             return
+        from .pipeline import build_artifacts, output_directory
+
         try:
             results = build_artifacts(
                 self._config,
@@ -108,6 +107,9 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
 
     def clean(self, versions: list[str]) -> None:
         """`hatch build --clean` and `hatch clean`: this project's Lambda artifacts, nothing else."""
+        from .config import load_and_validate_config
+        from .outputs import output_directory, remove_artifacts
+
         try:
             config = load_and_validate_config(self.config, key_path=self._key_path())
         except HatchLambdaError:
@@ -132,6 +134,8 @@ class LambdaBuilderConfig(BuilderConfig):
 def _lambda_table(config: BuilderConfig) -> tuple[Mapping[str, Any], str, frozenset[str]]:
     """The options for `hatch build -t lambda`: its own target table if it sets any hatch-lambda
     option, else the wheel hook's table, so one table serves both ways of building."""
+    from .config import HATCHLING_HOOK_KEYS, HATCHLING_TARGET_KEYS, KNOWN_KEYS
+
     own = config.target_config
     if any(key in own for key in KNOWN_KEYS):
         return own, f"tool.hatch.build.targets.{PLUGIN_NAME}", HATCHLING_TARGET_KEYS
@@ -163,9 +167,16 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
         return {}
 
     def clean(self, directory: str, versions: list[str]) -> None:
+        from .outputs import remove_artifacts
+
         remove_artifacts(Path(directory), self.metadata.core.name)
 
     def build_standard(self, directory: str, **build_data: Any) -> str:
+        from hatchling.builders.wheel import WheelBuilder
+
+        from .config import load_and_validate_config
+        from .pipeline import build_artifacts
+
         table, key_path, foreign = _lambda_table(self.config)
         try:
             config = load_and_validate_config(

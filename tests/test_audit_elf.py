@@ -11,8 +11,9 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 
 from hatch_lambda.audit import Finding
-from hatch_lambda.audit._elf import RUNTIME_LIBRARIES, check_elf
+from hatch_lambda.audit._elf import RUNTIME_LIBRARIES
 from hatch_lambda.target import Target, resolve_target
+from support.audit import check_elf
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_lambda.audit import audit_tree, check_handler
 from hatch_lambda.target import resolve_target
+from support.audit import audit_folder, check_handler
 
 
 def write(root: Path, name: str, text: str = "") -> None:
@@ -66,7 +66,7 @@ def test_foreign_bytecode_and_foreign_wheel_tags_are_found(tmp_path: Path) -> No
         "bad-1.0.dist-info/WHEEL",
         "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_x86_64\n",
     )
-    findings = audit_tree([tmp_path], target, archive_root=tmp_path)
+    findings = audit_folder(tmp_path, target)
     assert [(f.rule, f.path) for f in findings] == [
         ("wheel-tags", "bad-1.0.dist-info/WHEEL"),
         ("bytecode", "pkg/__pycache__/mod.cpython-311.pyc"),
@@ -86,7 +86,7 @@ def test_closure_follows_markers_extras_and_versions(tmp_path: Path) -> None:
          "win; sys_platform == 'win32'", "opt; extra == 'extra'")  # fmt: skip
     dist(tmp_path, "lib", "1.5", "fast; extra == 'speed'", "arm; platform_machine == 'aarch64'")
     dist(tmp_path, "arm", "1.0")
-    findings = audit_tree([tmp_path], target, archive_root=tmp_path, roots=[("app", ["extra"])])
+    findings = audit_folder(tmp_path, target, roots=[("app", ["extra"])])
     messages = sorted(f.message for f in findings)
     assert [f.rule for f in findings] == ["closure"] * 4
     assert messages == [
@@ -99,7 +99,7 @@ def test_closure_follows_markers_extras_and_versions(tmp_path: Path) -> None:
         "the lock or resolution left it out",
     ]
     other, _ = resolve_target("python3.12", "x86_64")
-    later = audit_tree([tmp_path], other, archive_root=tmp_path)
+    later = audit_folder(tmp_path, other)
     assert [f.message.split(",")[0] for f in later] == [
         "app 1.0 requires lib>=2",
         'lib 1.5 requires fast ; extra == "speed"',

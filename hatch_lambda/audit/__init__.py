@@ -1,95 +1,74 @@
-"""The audit stage: rules every artifact must pass before it is written."""
+"""The audit stage: rules every artifact must pass before it is written, read from its entries.
+
+The same rules run on a bundle being built and, through ``check_artifact``, on any zip or folder
+(`hatch-lambda check`), so the build and `check` judge alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import posixpath
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
+from ..bundle import Bundle, Reader
 from ..target import Target
+from ._finding import Finding, Site
 
 RULES = (
     "archive-paths", "archive-symlink", "bytecode", "closure", "elf-glibc", "elf-invalid",
     "elf-machine", "elf-musl", "elf-needs", "handler", "size", "wheel-tags",
 )  # fmt: skip
 
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    path: str
-    message: str
-    distribution: str | None = None
-    """``name version`` of the distribution the file came from, where its RECORD says so."""
-
-    def __str__(self) -> str:
-        origin = (
-            f" [{self.distribution}]"
-            if self.distribution and self.distribution not in self.message
-            else ""
-        )
-        return f"[{self.rule}] {self.path}{origin}: {self.message}"
-
-
+from ._artifact import OpenedArtifact, open_artifact  # noqa: E402
 from ._bytecode import check_bytecode  # noqa: E402
 from ._closure import check_closure  # noqa: E402
 from ._elf import check_elf  # noqa: E402
+from ._facts import ElfFacts  # noqa: E402
 from ._handler import check_handler  # noqa: E402
-from ._owners import owners  # noqa: E402
-from ._size import check_size, distribution_sizes  # noqa: E402
+from ._size import OTHER_FILES, check_size, distribution_sizes  # noqa: E402
 from ._tags import check_wheel_tags  # noqa: E402
 
 
-def _pyc_source(path: str) -> str:
-    """`pkg/__pycache__/mod.cpython-311.pyc` -> `pkg/mod.py`: bytecode is owned with its source."""
-    parts = path.split("/")
-    if len(parts) >= 2 and parts[-2] == "__pycache__":
-        return "/".join([*parts[:-2], parts[-1].split(".", 1)[0] + ".py"])
-    return path
-
-
-def audit_tree(
-    site_roots: Sequence[Path],
-    target: Target,
+def audit_bundle(
+    bundle: Bundle,
+    targets: Mapping[str, Target],
     *,
-    archive_root: Path,
+    reader: Reader,
+    facts: Mapping[str, ElfFacts] | None = None,
     handler: str | None = None,
     roots: Collection[tuple[str, Collection[str]]] = (),
     provided: Mapping[str, str | None] | None = None,
     bytecode_versions: Collection[str] = (),
     closure: bool = True,
 ) -> list[Finding]:
-    """Every finding for one target over the folders Python imports from; empty means it passes.
+    """Every finding for each runtime's target over the sites it imports from; empty passes.
 
-    *site_roots* are those folders (the archive root for a function; ``python/`` and
-    ``python/lib/python3.X/site-packages/`` for a layer). Paths in findings are relative to
-    *archive_root*. *roots* names the distributions whose extras were asked for; *provided* the
-    distributions a layer or the runtime supplies (a version, or None for any).
+    *facts*: ELF facts by machine (kept per wheel digest); read on demand where not given.
+    *roots* names the distributions whose extras were asked for; *provided* the distributions a
+    layer or the runtime supplies (a version, or None for any).
     """
     findings: list[Finding] = []
-    for site in site_roots:
-        prefix = site.relative_to(archive_root).as_posix()
-        prefix = "" if prefix == "." else prefix + "/"
-        by_path = owners(site)
-        local = [
-            *check_wheel_tags(site, target),
-            *check_elf(site, target),
-            *check_bytecode(site, target, allowed=bytecode_versions or (target.python_version,)),
-        ]
-        for f in local:
-            owner = by_path.get(f.path) or by_path.get(_pyc_source(f.path))
-            dist = f"{canonicalize_name(owner[0])} {owner[1]}" if owner else None
-            findings.append(replace(f, path=prefix + f.path, distribution=dist))
-    if closure:
-        findings += check_closure(site_roots, target, roots=roots, provided=provided or {})
-    if handler:
-        findings += check_handler(archive_root, handler)
-    return findings
-
-
-__all__ = ["Finding", "audit_tree", "check_handler", "check_size", "distribution_sizes"]
+    names = {posixpath.basename(p) for p in bundle.entries}
+    for runtime, target in targets.items():
+        known = (facts or {}).get(target.machine) or ElfFacts(reader, target.machine)
+        sites = [Site(prefix, bundle.site_entries(prefix)) for prefix in bundle.sites[runtime]]
+        for site in sites:
+            local = [
+                *check_wheel_tags(site, target, reader),
+                *check_elf(site, names, target, known),
+                *check_bytecode(
+                    site, target, allowed=bytecode_versions or (target.python_version,)
+                ),
+            ]
+            for f in local:
+                owner = site.entries[f.path].owner if f.path in site.entries else None
+                findings.append(replace(f, path=site.prefix + f.path, distribution=owner))
+        if closure:
+            findings += check_closure(sites, target, reader, roots=roots, provided=provided or {})
+        if handler:
+            findings += check_handler(bundle.site_entries(""), handler, reader)
+    return list(dict.fromkeys(findings))
 
 
 @dataclass(frozen=True)
@@ -114,16 +93,15 @@ def check_artifact(
 ) -> Report:
     """Audit any Lambda artifact, made by hatch-lambda or not: a function zip, a layer zip or a
     folder. Rules named in *warn* are reported as warnings."""
-    from ._artifact import open_artifact
-
-    with open_artifact(path) as opened:
-        sites = opened.site_roots(target.python_version)
+    runtime = target.runtime.name
+    with Reader() as reader:
+        opened = open_artifact(path, reader)
+        sites = opened.sites(target.python_version)
+        bundle = replace(opened.bundle, sites={runtime: sites})
         findings = list(opened.findings)
-        findings += audit_tree(sites, target, archive_root=opened.root, handler=handler)
-        sizes: dict[str, int] = {}
-        for site in sites:
-            for dist, size in distribution_sizes(site).items():
-                sizes[dist] = sizes.get(dist, 0) + size
+        findings += audit_bundle(bundle, {runtime: target}, reader=reader, handler=handler)
+        in_sites = {p: e for s in sites for p, e in bundle.site_entries(s).items()}
+        sizes = distribution_sizes(in_sites.values())
         findings += check_size(path.name, {"artifact": sizes}, limit=max_unzipped_size)
     unique = list(dict.fromkeys(findings))
     return Report(
@@ -132,3 +110,20 @@ def check_artifact(
         [f for f in unique if f.rule not in warn],
         [f for f in unique if f.rule in warn],
     )
+
+
+__all__ = [
+    "OTHER_FILES",
+    "RULES",
+    "ElfFacts",
+    "Finding",
+    "OpenedArtifact",
+    "Report",
+    "audit_bundle",
+    "check_artifact",
+    "check_elf",
+    "check_handler",
+    "check_size",
+    "distribution_sizes",
+    "open_artifact",
+]

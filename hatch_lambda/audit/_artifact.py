@@ -1,36 +1,45 @@
-"""Opens any Lambda artifact (function zip, layer zip, or folder) for the audit, with the rules
-that belong to the archive itself: no absolute or escaping paths, no symlinks leaving it."""
+"""Opens any Lambda artifact (function zip, layer zip, or folder) as a bundle, never extracting
+it, with the rules that belong to the archive itself: no absolute or escaping paths, no symlinks
+leaving it, no name twice. Which distribution owns each file comes from the RECORD files inside."""
 
 from __future__ import annotations
 
-import contextlib
+import csv
+import dataclasses
+import io
+import os
+import posixpath
+import re
 import stat
-import tempfile
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from packaging.utils import canonicalize_name
+
+from ..bundle import Bundle, Entry, OnDisk, Reader, ZipMember
 from ..errors import AuditError
-from . import Finding
+from ._finding import Finding
+
+_LAYER_SITE = re.compile(r"python/lib/python3\.\d+/site-packages")
 
 
 @dataclass
 class OpenedArtifact:
-    root: Path
-    """The artifact's top folder, on disk."""
+    bundle: Bundle
     layer: bool
     """Laid out as a layer (everything under ``python/``)."""
     findings: list[Finding] = field(default_factory=list)
     zipped_sizes: dict[str, int] = field(default_factory=dict)
     """Compressed bytes by entry, for zips."""
 
-    def site_roots(self, python_version: str) -> list[Path]:
+    def sites(self, python_version: str) -> tuple[str, ...]:
         """The folders Lambda puts on ``sys.path`` for this artifact, in its order."""
         if not self.layer:
-            return [self.root]
-        own = self.root / "python" / "lib" / f"python{python_version}" / "site-packages"
-        return [p for p in (own, self.root / "python") if p.is_dir()]
+            return ("",)
+        own = f"python/lib/python{python_version}/site-packages/"
+        has_own = any(p.startswith(own) for p in self.bundle.entries)
+        return (own, "python/") if has_own else ("python/",)
 
 
 def _zip_entry_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
@@ -47,39 +56,95 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
     return None
 
 
-@contextlib.contextmanager
-def open_artifact(path: Path) -> Iterator[OpenedArtifact]:
-    """Yield the artifact unpacked (a zip) or as it is (a folder)."""
-    if path.is_dir():
-        opened = OpenedArtifact(path, layer=_is_layer([p.name for p in path.iterdir()]))
-        for link in sorted(p for p in path.rglob("*") if p.is_symlink()):
-            rel = link.relative_to(path).as_posix()
-            points_to = link.readlink()
-            if not (link.parent / points_to).resolve().is_relative_to(path.resolve()):
-                opened.findings.append(
-                    Finding("archive-symlink", rel, f"points to {points_to}, outside the artifact")
-                )
-        yield opened
-        return
+def _from_zip(path: Path) -> OpenedArtifact:
     try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
         raise AuditError(str(path), [f"cannot be opened as a zip: {exc}"]) from exc
-    with archive, tempfile.TemporaryDirectory(prefix="hatch-lambda-check-") as tmp:
-        root = Path(tmp)
-        infos = archive.infolist()
-        opened = OpenedArtifact(root, layer=_is_layer([i.filename.split("/", 1)[0] for i in infos]))
-        for info in infos:
-            problem = _zip_entry_problem(info)
-            if problem:
-                opened.findings.append(Finding(problem[0], info.filename, problem[1]))
+    findings: list[Finding] = []
+    entries: dict[str, Entry] = {}
+    zipped: dict[str, int] = {}
+    for info in infos:
+        problem = _zip_entry_problem(info)
+        if problem:
+            findings.append(Finding(problem[0], info.filename, problem[1]))
+            continue
+        if info.is_dir():
+            continue
+        if info.filename in entries:
+            findings.append(
+                Finding(
+                    "archive-paths",
+                    info.filename,
+                    "appears twice in the zip; which copy Lambda unpacks last is not defined",
+                )
+            )
+            continue
+        executable = bool(info.external_attr >> 16 & 0o111)
+        entries[info.filename] = Entry(info.filename, ZipMember.from_info(path, info), executable)
+        zipped[info.filename] = info.compress_size
+    layer = {n.split("/", 1)[0] for n in entries} == {"python"}
+    return OpenedArtifact(Bundle(entries), layer, findings, zipped)
+
+
+def _from_folder(root: Path) -> OpenedArtifact:
+    findings: list[Finding] = []
+    entries: dict[str, Entry] = {}
+    resolved = root.resolve()
+    # os.walk does not follow symlinked folders, so a link loop cannot hang the audit.
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in [*files, *(d for d in dirs if Path(folder, d).is_symlink())]:
+            path = Path(folder, name)
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                points_to = path.readlink()
+                if not (path.parent / points_to).resolve().is_relative_to(resolved):
+                    findings.append(
+                        Finding(
+                            "archive-symlink", rel, f"points to {points_to}, outside the artifact"
+                        )
+                    )
+                    continue
+            if path.is_file():
+                executable = bool(path.stat().st_mode & 0o100)
+                entries[rel] = Entry(rel, OnDisk(path, path.stat().st_size), executable)
+    layer = {n.split("/", 1)[0] for n in entries} == {"python"}
+    return OpenedArtifact(Bundle(entries), layer, findings)
+
+
+def _with_owners(opened: OpenedArtifact, reader: Reader) -> OpenedArtifact:
+    """Each file's distribution, as the RECORD files at the top of each site folder say."""
+    entries = dict(opened.bundle.entries)
+    records = sorted(
+        p for p in entries
+        if p.endswith(".dist-info/RECORD") and _is_site(posixpath.dirname(posixpath.dirname(p)))
+    )  # fmt: skip
+    for record in records:
+        site = posixpath.dirname(posixpath.dirname(record))
+        prefix = f"{site}/" if site else ""
+        # `numpy-2.2.6.dist-info`: the name runs to the first "-", the version from there.
+        folder = posixpath.basename(posixpath.dirname(record))[: -len(".dist-info")]
+        name, _, version = folder.partition("-")
+        owner = f"{canonicalize_name(name)} {version}"
+        text = reader.read(entries[record]).decode("utf-8", errors="replace")
+        for row in csv.reader(io.StringIO(text)):
+            if not row or not row[0]:
                 continue
-            opened.zipped_sizes[info.filename] = info.compress_size
-            if not info.is_dir():
-                archive.extract(info, root)
-        yield opened
+            path = posixpath.normpath(prefix + row[0])
+            entry = entries.get(path)
+            if entry is not None and entry.owner is None:
+                entries[path] = dataclasses.replace(entry, owner=owner, record=record)
+    opened.bundle = dataclasses.replace(opened.bundle, entries=entries)
+    return opened
 
 
-def _is_layer(top_names: list[str]) -> bool:
-    tops = {n for n in top_names if n}
-    return tops == {"python"}
+def _is_site(folder: str) -> bool:
+    return folder in ("", "python") or bool(_LAYER_SITE.fullmatch(folder))
+
+
+def open_artifact(path: Path, reader: Reader) -> OpenedArtifact:
+    """The artifact at *path* (a zip or a folder) as a bundle."""
+    opened = _from_folder(path) if path.is_dir() else _from_zip(path)
+    return _with_owners(opened, reader)

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Collection
-from pathlib import Path
 
 from ..target import Target
-from . import Finding
+from ._finding import Finding, Site
 
 # `__pycache__/mod.cpython-311.pyc` (importlib's cache tag) names the interpreter that wrote it.
 _CACHE_TAG = re.compile(r"\.(?P<tag>[a-z]+-\d+)(\.opt-\d)?\.pyc$")
 
 
-def check_bytecode(root: Path, target: Target, *, allowed: Collection[str] = ()) -> list[Finding]:
+def check_bytecode(site: Site, target: Target, *, allowed: Collection[str] = ()) -> list[Finding]:
     """*allowed*: Python versions whose bytecode may be here (``3.12``); the target's by default."""
     versions = allowed or (target.python_version,)
     wanted_tags = {f"cpython-{v.replace('.', '')}" for v in versions}
     wanted = " or ".join(sorted(wanted_tags))
     findings = []
-    for pyc in sorted(root.rglob("*.pyc")):
-        rel = pyc.relative_to(root).as_posix()
-        match = _CACHE_TAG.search(pyc.name)
+    for rel in sorted(p for p in site.entries if p.endswith(".pyc")):
+        match = _CACHE_TAG.search(posixpath.basename(rel))
         tag = match.group("tag") if match else None
         if tag in wanted_tags:
             continue

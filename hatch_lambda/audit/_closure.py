@@ -9,35 +9,42 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from email.parser import HeaderParser
-from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..bundle import Reader
 from ..target import Target
-from . import Finding
+from ._finding import Finding, Site
+from ._tags import dist_info_files
 
 
-def _installed(roots: Sequence[Path]) -> dict[NormalizedName, tuple[str, list[str], str]]:
+def _installed(
+    sites: Sequence[Site], reader: Reader
+) -> dict[NormalizedName, tuple[str, list[str], str]]:
     dists = {}
-    for meta in sorted(m for root in roots for m in root.glob("*.dist-info/METADATA")):
-        msg = HeaderParser().parsestr(meta.read_text(encoding="utf-8", errors="replace"))
-        name = canonicalize_name(msg["Name"] or meta.parent.name.split("-")[0])
-        dists[name] = (msg["Version"] or "", msg.get_all("Requires-Dist") or [], meta.parent.name)
+    for site in reversed(sites):  # the first site on sys.path wins
+        for meta in dist_info_files(site, "METADATA"):
+            text = reader.read(site.entries[meta]).decode("utf-8", errors="replace")
+            msg = HeaderParser().parsestr(text)
+            folder = site.prefix + meta.split("/", 1)[0]
+            name = canonicalize_name(msg["Name"] or folder.rsplit("/", 1)[-1].split("-")[0])
+            dists[name] = (msg["Version"] or "", msg.get_all("Requires-Dist") or [], folder)
     return dists
 
 
 def check_closure(
-    site_roots: Sequence[Path],
+    sites: Sequence[Site],
     target: Target,
+    reader: Reader,
     *,
     roots: Collection[tuple[str, Collection[str]]] = (),
     provided: Mapping[str, str | None] | None = None,
 ) -> list[Finding]:
     """*roots*: distributions whose extras were asked for, as ``(name, extras)``; *provided*:
     distributions supplied from elsewhere (a layer, the runtime), with a version or None."""
-    dists = _installed(site_roots)
+    dists = _installed(sites, reader)
     supplied = {canonicalize_name(k): v for k, v in (provided or {}).items()}
     env = target.marker_environment()
     active: dict[NormalizedName, set[str]] = {name: {""} for name in dists}

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from elftools.elf.dynamic import DynamicSegment
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.segments import InterpSegment
 
+from ..bundle import Entry
 from ..target import RUNTIMES, Target
-from . import Finding
-from ._owners import owners
+from ._finding import Finding, Site
 
-_MAGIC = b"\x7fELF"
+
+class FactSource(Protocol):
+    """Where the rules get what they need to know of a file (``_facts.py`` keeps it per wheel):
+    its facts, the reason it cannot be read, or None for a file that is not ELF."""
+
+    def of(self, entry: Entry) -> ElfInfo | str | None: ...
+
+
+ELF_MAGIC = b"\x7fELF"
 
 # e_machine names as pyelftools gives them -> the names people know (uname -m).
 _MACHINES = {
@@ -75,7 +83,7 @@ _MUSL_LOADER = re.compile(r"^ld-musl-[^/]+\.so\.1$")
 
 
 @dataclass
-class _Elf:
+class ElfInfo:
     """What the rules need to know of one ELF file."""
 
     machine: str
@@ -87,33 +95,32 @@ class _Elf:
     glibc_name: str = ""
 
 
-def check_elf(root: Path, target: Target) -> list[Finding]:
-    files, names = _walk(root)
-    by_path = owners(root)
+def check_elf(
+    site: Site, names: Collection[str], target: Target, facts: FactSource
+) -> list[Finding]:
+    """Every ELF file of *site* against *target*; *names*: every file name the bundle holds."""
     findings: list[Finding] = []
-    for path in files:
-        if not _is_elf(path):
+    for rel, entry in sorted(site.entries.items()):
+        found = facts.of(entry)
+        if found is None:
             continue
-        rel = path.relative_to(root).as_posix()
-        owner = by_path.get(rel)
-        try:
-            elf = _read_elf(path, target.machine)
-        except Exception as exc:  # a corrupt or truncated file must not stop the audit of the rest
+        owner = entry.owner
+        if isinstance(found, str):
             findings.append(
                 Finding(
                     "elf-invalid",
                     rel,
-                    f"starts like an ELF file but cannot be read ({exc}){_origin(owner)}; "
+                    f"starts like an ELF file but cannot be read ({found}){_origin(owner)}; "
                     "the loader will reject it too",
                 )
             )
             continue
-        findings.extend(_check_one(elf, rel, owner, names, target))
+        findings.extend(_check_one(found, rel, owner, names, target))
     return sorted(findings, key=lambda f: (f.path, f.rule, f.message))
 
 
 def _check_one(
-    elf: _Elf, rel: str, owner: tuple[str, str] | None, names: set[str], target: Target
+    elf: ElfInfo, rel: str, owner: str | None, names: Collection[str], target: Target
 ) -> list[Finding]:
     """*owner*: the distribution that installed the file, if a RECORD says; *names*: the bundle's."""
     origin = _origin(owner)
@@ -133,7 +140,7 @@ def _check_one(
     findings = []
     runtime = target.runtime
     if elf.glibc is not None and elf.glibc > runtime.glibc:
-        advice = _glibc_advice(elf.glibc, owner[0] if owner else None, target)
+        advice = _glibc_advice(elf.glibc, owner.split(" ")[0] if owner else None, target)
         findings.append(
             Finding(
                 "elf-glibc",
@@ -185,70 +192,42 @@ def _dotted(version: tuple[int, int]) -> str:
     return ".".join(map(str, version))
 
 
-def _origin(owner: tuple[str, str] | None) -> str:
-    return f" (from {' '.join(filter(None, owner))})" if owner else ""
+def _origin(owner: str | None) -> str:
+    return f" (from {owner})" if owner else ""
 
 
-def _walk(root: Path) -> tuple[list[Path], set[str]]:
-    """Every regular file under *root*, sorted, and the set of their names.
-
-    A library is taken as shipped when any file has its name: auditwheel's `<dist>.libs/` folders
-    are reached through $ORIGIN rpaths, and a library already loaded is found again by its name.
-    """
-    files: list[Path] = []
-    names: set[str] = set()
-    # os.walk does not follow symlinked folders, so a link loop cannot hang the audit.
-    for folder, dirs, filenames in os.walk(root):
-        dirs.sort()
-        for name in sorted(filenames):
-            path = Path(folder, name)
-            if path.is_file():
-                files.append(path)
-                names.add(name)
-    return files, names
-
-
-def _is_elf(path: Path) -> bool:
-    try:
-        with path.open("rb") as stream:
-            return stream.read(4) == _MAGIC
-    except OSError:
-        return False
-
-
-def _read_elf(path: Path, machine: str) -> _Elf:
-    """Parse the parts of *path* the rules use; pyelftools reads the stream lazily.
+def read_elf(stream: BinaryIO, machine: str) -> ElfInfo:
+    """Parse the parts of the ELF file in *stream* (seekable) the rules use.
 
     Past the header, only a loadable 64-bit file for *machine* is read: nothing else about another
     file matters, and its tables may not even parse.
     """
-    with path.open("rb") as stream:
-        elf = ELFFile(stream)
-        em = str(elf["e_machine"])
-        info = _Elf(
-            machine=_MACHINES.get(em, em.removeprefix("EM_").lower()),
-            bits=int(elf.elfclass),
-            loadable=str(elf["e_type"]) in ("ET_DYN", "ET_EXEC"),
-        )
-        if not info.loadable or info.bits != 64 or info.machine != machine:
-            return info
-        # Segments, not sections: the loader reads only these, and they survive stripping.
-        for segment in elf.iter_segments():
-            if isinstance(segment, InterpSegment):
-                info.interpreter = str(segment.get_interp_name())
-            elif isinstance(segment, DynamicSegment):
-                # pyelftools sets `needed` on DT_NEEDED tags at run time, out of its type hints.
-                tags = segment.iter_tags("DT_NEEDED")
-                info.needed.extend(str(getattr(tag, "needed", "")) for tag in tags)
-        for section in elf.iter_sections():
-            if isinstance(section, GNUVerNeedSection):
-                for _library, aux_entries in section.iter_versions():
-                    for aux in aux_entries:
-                        _note_glibc(info, str(aux.name))
+    elf = ELFFile(stream)
+    em = str(elf["e_machine"])
+    info = ElfInfo(
+        machine=_MACHINES.get(em, em.removeprefix("EM_").lower()),
+        bits=int(elf.elfclass),
+        loadable=str(elf["e_type"]) in ("ET_DYN", "ET_EXEC"),
+    )
+    if not info.loadable or info.bits != 64 or info.machine != machine:
+        return info
+    # Segments, not sections: the loader reads only these, and they survive stripping.
+    for segment in elf.iter_segments():
+        if isinstance(segment, InterpSegment):
+            info.interpreter = str(segment.get_interp_name())
+        elif isinstance(segment, DynamicSegment):
+            # pyelftools sets `needed` on DT_NEEDED tags at run time, out of its type hints.
+            tags = segment.iter_tags("DT_NEEDED")
+            info.needed.extend(str(getattr(tag, "needed", "")) for tag in tags)
+    for section in elf.iter_sections():
+        if isinstance(section, GNUVerNeedSection):
+            for _library, aux_entries in section.iter_versions():
+                for aux in aux_entries:
+                    _note_glibc(info, str(aux.name))
     return info
 
 
-def _note_glibc(info: _Elf, name: str) -> None:
+def _note_glibc(info: ElfInfo, name: str) -> None:
     """Keep the newest glibc version *name* asks for; GLIBC_PRIVATE and other names do not count."""
     match = _GLIBC_VERSION.match(name)
     version = (int(match.group(1)), int(match.group(2))) if match else _GLIBC_MARKERS.get(name)

@@ -6,9 +6,11 @@ The module is parsed, never imported: the user's code does not run at build time
 from __future__ import annotations
 
 import ast
-from pathlib import Path
+import posixpath
+from collections.abc import Mapping
 
-from . import Finding
+from ..bundle import Entry, Reader
+from ._finding import Finding
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
@@ -31,29 +33,37 @@ def _top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def check_handler(root: Path, handler: str) -> list[Finding]:
+def check_handler(entries: Mapping[str, Entry], handler: str, reader: Reader) -> list[Finding]:
+    """*entries*: the function's files by path from the archive root (Lambda's /var/task)."""
     module, _, function = handler.rpartition(".")
     parts = module.split(".")
-    candidates = [Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py")]
-    source_path = next((root / c for c in candidates if (root / c).is_file()), None)
-    if source_path is None:
-        compiled = list(root.joinpath(*parts[:-1]).glob(f"{parts[-1]}.*.so"))
+    candidates = ["/".join(parts) + ".py", "/".join([*parts, "__init__.py"])]
+    rel = next((c for c in candidates if c in entries), None)
+    if rel is None:
+        folder = posixpath.dirname(candidates[0])
+        compiled = [
+            p for p in entries
+            if posixpath.dirname(p) == folder and posixpath.basename(p).startswith(f"{parts[-1]}.")
+            and p.endswith(".so")
+        ]  # fmt: skip
         if compiled:
             return []  # an extension module: its functions cannot be read without loading it
-        tried = " or ".join(c.as_posix() for c in candidates)
+        tried = " or ".join(candidates)
         return [
             Finding(
                 "handler",
-                candidates[0].as_posix(),
+                candidates[0],
                 f"handler {handler!r} names module {module!r}, but the bundle has no {tried}. "
                 "Check the handler setting and that the module is part of the project's wheel.",
             )
         ]
-    rel = source_path.relative_to(root).as_posix()
     try:
-        tree = ast.parse(source_path.read_bytes(), filename=rel)
-    except SyntaxError as exc:
-        return [Finding("handler", rel, f"cannot be parsed (line {exc.lineno}): {exc.msg}")]
+        tree = ast.parse(reader.read(entries[rel]), filename=rel)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        return [
+            Finding("handler", rel, f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}")
+        ]
     names = _top_level_names(tree)
     if function in names:
         return []

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 
-from packaging.utils import canonicalize_name
-
-from . import Finding
+from ..bundle import Entry
+from ._finding import Finding
 
 _TABLE_ROWS = 10
+OTHER_FILES = "(other files)"
 
 
-def distribution_sizes(site_root: Path) -> dict[str, int]:
-    """Unzipped bytes by distribution (``name version``) of the files still under *site_root*;
-    what no RECORD lists (bytecode compiled here, for one) is counted as ``(other files)``."""
+def distribution_sizes(entries: Iterable[Entry]) -> dict[str, int]:
+    """Unzipped bytes by distribution (``name version``); what no distribution owns (bytecode
+    a hook wrote, for one) is counted as ``(other files)``."""
     sizes: dict[str, int] = {}
-    counted: set[Path] = set()
-    for record in sorted(site_root.glob("*.dist-info/RECORD")):
-        name, _, version = record.parent.name[: -len(".dist-info")].partition("-")
-        label = f"{canonicalize_name(name)} {version}"
-        with record.open(newline="", encoding="utf-8") as f:
-            for row in csv.reader(f):
-                if not row:
-                    continue
-                path = (site_root / row[0]).resolve()
-                if path in counted or not path.is_file():
-                    continue
-                counted.add(path)
-                sizes[label] = sizes.get(label, 0) + path.stat().st_size
-    other = sum(
-        p.stat().st_size for p in site_root.rglob("*") if p.is_file() and p.resolve() not in counted
-    )
-    if other:
-        sizes["(other files)"] = other
+    for entry in entries:
+        label = entry.owner or OTHER_FILES
+        sizes[label] = sizes.get(label, 0) + entry.size
     return sizes
 
 

@@ -1,0 +1,227 @@
+"""Assembles one zip artifact from the selected wheels, joining the bundle stages:
+
+plan (each wheel's entries) -> exclude -> place -> [a tree, only for bytecode and command hooks]
+-> audit -> archive.
+
+The pipeline imports this module only when a zip is actually built, so a build that reuses its
+artifact never loads installer, pyelftools or pathspec.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+
+from ._report import Reporter
+from .archive import ArchiveInfo, write_zip
+from .audit import ElfFacts, audit_bundle, check_size, distribution_sizes
+from .bundle import (
+    DEFAULT_EXCLUDES,
+    SLIM_EXCLUDES,
+    Bundle,
+    Distribution,
+    Excludes,
+    Reader,
+    materialize,
+    place,
+    plan_from_json,
+    plan_to_json,
+    plan_wheel,
+    project_test_excludes,
+    read_back,
+)
+from .bytecode import compile_bundle, compile_tree
+from .cache import cache_key, load_json, store_json
+from .collect import container_staging
+from .commands import Stages
+from .config import ArtifactConfig
+from .errors import AuditError
+from .selection import RUNTIME_PROVIDED
+from .target import Target
+from .wheelhouse import Wheel
+from .wheelhouse._container import compile_in_container
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What a function needs to know of a layer it is deployed with."""
+
+    dists: Mapping[str, Mapping[NormalizedName, str]]
+    sizes: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ZipJob:
+    config: ArtifactConfig
+    stem: str
+    targets: Mapping[str, Target]
+    selected: Mapping[str, Sequence[Wheel]]
+    layers: Mapping[str, Layer]
+
+
+@dataclass(frozen=True)
+class Assembled:
+    archive: ArchiveInfo
+    sizes: dict[str, int]
+    """Unzipped bytes by distribution."""
+    locations: Mapping[tuple[str, str], str]
+    """(wheel file name, runtime or "" for the project) -> the archive folder it went to."""
+
+
+class Assembler:
+    """Builds zips for one project; plans are shared between its artifacts and runtimes."""
+
+    def __init__(
+        self, project: Wheel, root: Path, work: Path, stages: Stages, reporter: Reporter
+    ) -> None:
+        self.project = project
+        self.root = root
+        self.work = work
+        self.stages = stages
+        self.reporter = reporter
+        self._plans: dict[Path, Distribution] = {}
+        self._planned_here = 0
+        """Plans made in this build rather than taken from the cache."""
+
+    def assemble(self, job: ZipJob, destination: Path) -> Assembled:
+        config = job.config
+        excludes = self._excludes(job)
+        project = None
+        if config.contents != "dependencies":
+            project = excludes.apply(self._plan(self.project))[0]
+        placed = place(config.kind, self._exclude(job, excludes), project)
+        bundle = self._tree_steps(job, placed.bundle, destination.parent)
+        with Reader() as reader:
+            sizes = self._audit(job, bundle, reader)
+        self.reporter.waiting(f"Writing {destination.name}")
+        return Assembled(write_zip(bundle, destination), sizes, placed.locations)
+
+    def _plan(self, wheel: Wheel) -> Distribution:
+        """The plan of *wheel*; a dependency's is kept by the wheel's digest, as it never changes."""
+        plan = self._plans.get(wheel.path)
+        if plan is not None:
+            return plan
+        digest = None if wheel is self.project else wheel.sha256
+        key = cache_key("plan", digest) if digest else None
+        if key:
+            plan = plan_from_json(
+                load_json("plan", key), wheel.path, wheel.name, wheel.version, digest or ""
+            )
+        if plan is None:
+            plan = plan_wheel(
+                wheel.path, wheel.name, wheel.version, sha256=digest, reporter=self.reporter
+            )
+            if key:
+                store_json("plan", key, plan_to_json(plan))
+        self._plans[wheel.path] = plan
+        return plan
+
+    def _excludes(self, job: ZipJob) -> Excludes:
+        config = job.config
+        tops = {p.split("/", 1)[0] for p in self._plan(self.project).entries}
+        return Excludes([
+            *DEFAULT_EXCLUDES, *project_test_excludes(t for t in tops if "." not in t),
+            *(SLIM_EXCLUDES if config.slim else ()), *config.exclude,
+        ])  # fmt: skip
+
+    def _exclude(self, job: ZipJob, excludes: Excludes) -> dict[str, list[Distribution]]:
+        """Every selected wheel's plan, without what never ships."""
+        count = sum(len(ws) for ws in job.selected.values())
+        self.reporter.waiting(f"Planning {count} wheel{'' if count == 1 else 's'}")
+        pruned: list[str] = []
+        selected: dict[str, list[Distribution]] = {}
+        for rt, wheels in job.selected.items():
+            selected[rt] = []
+            for wheel in wheels:
+                dist, removed = excludes.apply(self._plan(wheel))
+                selected[rt].append(dist)
+                pruned += removed
+        if pruned:
+            self.reporter.debug(f"left out {len(pruned)} files: {', '.join(pruned[:20])}")
+        if count and not self._planned_here:
+            self.reporter.info(
+                f"Only the project changed: reusing what was learned of its {count} "
+                f"dependenc{'y' if count == 1 else 'ies'} (plans, audit facts)"
+            )
+        return selected
+
+    def _tree_steps(self, job: ZipJob, bundle: Bundle, output_dir: Path) -> Bundle:
+        """Bytecode and after-bundling commands. Only commands, and compiling in a container,
+        need the whole bundle as real files; bytecode compiled here comes from the cache or from
+        the sources of the distributions that changed."""
+        config = job.config
+        where = "/opt" if config.kind == "layer" else "/var/task"
+        local_hooks = bool(config.after_bundling) and not config.container
+        if config.compile_bytecode and not (local_hooks or config.container):
+            runtimes = {rt: job.targets[rt].runtime for rt in config.all_runtimes}
+            return compile_bundle(bundle, runtimes, runtime_root=where, work=self.work / job.stem,
+                                  reporter=self.reporter)  # fmt: skip
+        if not (local_hooks or config.compile_bytecode):
+            return bundle
+        reasons = [r for r, on in (("after-bundling commands", local_hooks),
+                                   ("compile-bytecode in a container", config.container)) if on]  # fmt: skip
+        root = self.work / job.stem
+        self.reporter.debug(f"writing the bundle to {root} for {' and '.join(reasons)}")
+        materialize(bundle, root)
+        if local_hooks:
+            self.stages.after_bundling(config, root)
+        if config.compile_bytecode and config.container:
+            staging = container_staging(output_dir)
+            try:
+                compiled = compile_in_container(
+                    root, job.targets[config.runtime], config, runtime_path=where,
+                    staging=staging, reporter=self.reporter, project_root=self.root,
+                )  # fmt: skip
+                shutil.rmtree(root)
+                shutil.move(str(compiled), root)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        elif config.compile_bytecode:
+            for rt in config.all_runtimes:
+                for prefix in bundle.sites[rt]:
+                    folder = root / prefix
+                    if folder.is_dir():
+                        runtime_path = f"{where}/{prefix}".rstrip("/")
+                        compile_tree(folder, job.targets[rt].runtime,
+                                     runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
+        return read_back(root, bundle)
+
+    def _audit(self, job: ZipJob, bundle: Bundle, reader: Reader) -> dict[str, int]:
+        """Every rule for every runtime; returns unzipped sizes by distribution."""
+        config = job.config
+        provided: dict[str, str | None] = {}
+        if config.exclude_runtime_provided:
+            provided.update(dict.fromkeys(RUNTIME_PROVIDED))
+        for layer in job.layers.values():
+            provided.update({str(k): v for k, v in layer.dists.get(config.runtime, {}).items()})
+        digests = {w.path: w.sha256 for ws in job.selected.values() for w in ws}
+        self.reporter.waiting(f"Auditing {len(bundle.entries):,} files")
+        facts = {}
+        for machine in {t.machine for t in job.targets.values()}:
+            facts[machine] = ElfFacts(reader, machine, digests)
+            facts[machine].prepare(digests)
+        findings = audit_bundle(
+            bundle, job.targets, reader=reader, facts=facts,
+            handler=config.handler if config.kind == "function" else None,
+            roots=[(self.project.name, config.extras)], provided=provided,
+            bytecode_versions=[r.removeprefix("python") for r in config.all_runtimes],
+            # Code alone, with no layer named: its dependencies are deployed elsewhere.
+            closure=config.contents != "project" or bool(config.layers),
+        )  # fmt: skip
+        sizes = distribution_sizes(bundle.entries.values())
+        if config.kind == "function":
+            parts = {
+                "function": sizes,
+                **{f"layer {n}": lay.sizes for n, lay in job.layers.items()},
+            }
+            findings += check_size(f"{job.stem}.zip", parts, limit=config.max_unzipped_size)
+        for finding in (f for f in findings if f.rule in config.audit_warn):
+            self.reporter.warning(f"{job.stem}.zip: {finding}")
+        errors = [f for f in findings if f.rule not in config.audit_warn]
+        if errors:
+            raise AuditError(f"{job.stem}.zip", list(dict.fromkeys(str(f) for f in errors)))
+        return sizes

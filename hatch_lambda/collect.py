@@ -1,0 +1,139 @@
+"""The collect stage: the requirements of an artifact (a lockfile or the project's metadata),
+resolved and fetched into one wheel per package for a runtime, locally or inside a container."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import requirements as _requirements
+from ._report import Reporter
+from .cache import refresh_requested
+from .commands import Stages
+from .config import ArtifactConfig
+from .errors import WheelSelectionError
+from .target import Target, resolve_target
+from .wheelhouse import Indexes, Wheel, build_wheelhouse, choose_resolver
+from .wheelhouse._container import build_in_container
+
+
+@dataclass(frozen=True)
+class Collected:
+    target: Target
+    source: str
+    """Where the requirements came from, for the output and the manifest."""
+    resolver: str | None
+    wheels: tuple[Wheel, ...]
+
+
+def prepare_target(runtime: str, artifact: ArtifactConfig, reporter: Reporter) -> Target:
+    """The target of *artifact* on *runtime*; warns about platform tags Lambda cannot load."""
+    target, warnings = resolve_target(
+        runtime, artifact.architecture, artifact.platform_tags,
+        built_in_image=bool(artifact.container),
+    )  # fmt: skip
+    for warning in warnings:
+        reporter.warning(warning)
+    return target
+
+
+def _request(artifact: ArtifactConfig, runtime: str) -> tuple[object, ...]:
+    """What the collected wheels depend on: artifacts that ask alike share one collection."""
+    return (
+        runtime, artifact.architecture, artifact.platform_tags, artifact.requirements,
+        artifact.extras, artifact.groups, artifact.resolver, artifact.index_url,
+        artifact.extra_index_urls, artifact.find_links, artifact.poetry_include_hashes,
+        artifact.poetry_without_urls, artifact.container, artifact.image,
+        artifact.containerfile, artifact.before_bundling,
+    )  # fmt: skip
+
+
+class Collector:
+    def __init__(
+        self, project_wheel: Path, project_root: Path, *, work: Path, output_dir: Path,
+        stages: Stages, reporter: Reporter,
+    ) -> None:  # fmt: skip
+        self.project_wheel = project_wheel
+        self.project_root = project_root
+        self.work = work
+        self.output_dir = output_dir
+        self.stages = stages
+        self.reporter = reporter
+        self._done: dict[tuple[object, ...], Collected] = {}
+
+    def collect(self, artifact: ArtifactConfig, runtime: str) -> Collected:
+        key = _request(artifact, runtime)
+        if key not in self._done:
+            self._done[key] = self._collect(artifact, runtime)
+        return self._done[key]
+
+    def _collect(self, artifact: ArtifactConfig, runtime: str) -> Collected:
+        reporter = self.reporter
+        target = prepare_target(runtime, artifact, reporter)
+        reqs = _requirements.load_requirements(
+            artifact.requirements,
+            project_root=self.stages.stage(artifact) or self.project_root,
+            project_wheel=self.project_wheel,
+            environment=target.marker_environment(),
+            extras=artifact.extras,
+            groups=artifact.groups,
+            poetry_include_hashes=artifact.poetry_include_hashes,
+            poetry_without_urls=artifact.poetry_without_urls,
+            reporter=reporter,
+        )
+        reporter.info(f"Requirements: {reqs.source}")
+        indexes = Indexes.from_options(
+            artifact.index_url or reqs.index_url,
+            (*artifact.extra_index_urls, *reqs.extra_index_urls),
+            (*artifact.find_links, *reqs.find_links),
+        )
+        reporter.debug("indexes: " + ", ".join(indexes.urls()) + " (credentials shown as ***)")
+        if artifact.container:
+            return self._in_container(artifact, target, reqs, indexes)
+        custom = artifact.platform_tags is not None
+        resolving = isinstance(reqs, _requirements.RequirementSet) and bool(reqs.requirements)
+        resolver = (
+            choose_resolver(artifact.resolver, custom_platforms=custom) if resolving else None
+        )
+        wheels = build_wheelhouse(
+            reqs, target, indexes, resolver=artifact.resolver, custom_platforms=custom,
+            workdir=self.work / f"collect{len(self._done)}", reporter=reporter,
+            refresh=artifact.refresh or refresh_requested(),
+        )  # fmt: skip
+        return Collected(target, reqs.source, resolver, tuple(wheels))
+
+    def _in_container(
+        self, artifact: ArtifactConfig, target: Target, reqs: _requirements.Requirements,
+        indexes: Indexes,
+    ) -> Collected:  # fmt: skip
+        staging = container_staging(self.output_dir)
+        try:
+            built = build_in_container(
+                reqs, target, indexes, artifact, project_root=self.project_root,
+                staging=staging, reporter=self.reporter,
+            )  # fmt: skip
+            keep = self.work / f"container{len(self._done)}"
+            keep.mkdir()
+            wheels = tuple(
+                Wheel(name, version, Path(shutil.copy2(path, keep / path.name)), here)
+                for name, version, path, here in built
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        bad = [w.path.name for w in wheels if not target.accepts(w.tags)]
+        if bad:
+            raise WheelSelectionError(
+                f"the container built wheels {target.label} cannot load: {', '.join(bad)}; check "
+                "that the image is for this runtime and architecture"
+            )
+        return Collected(target, f"{reqs.source} (in a container)", "pip (container)", wheels)
+
+
+def container_staging(output_dir: Path) -> Path:
+    """A folder for files a container sees, inside the project's output folder, never the
+    system's temporary folder, which engines that run in a VM (Finch, Docker Desktop, Podman
+    machine) do not share by default."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".hatch-lambda-stage-", dir=output_dir))
