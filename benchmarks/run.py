@@ -5,16 +5,22 @@ virtualenv, for example); it needs network access to PyPI:
 
     python benchmarks/run.py                        # 3 runs of everything, both targets
     python benchmarks/run.py --runs 1               # a quick check
-    python benchmarks/run.py --targets python3.11-x86_64 --tools hatch-lambda,uv
+    python benchmarks/run.py --targets python3.11-x86_64 --tools hatch-lambda,hook,uv
+    python benchmarks/run.py --sets small,default,large   # the scale table
 
-For each target (python3.12 arm64, python3.11 x86_64) it builds the same six dependencies
-(requests, pydantic, numpy, pandas, orjson, cryptography) with:
+For each dependency set (``--sets``; by default the six of ``default``: requests, pydantic, numpy,
+pandas, orjson, cryptography) and each target (python3.12 arm64, python3.11 x86_64) it builds the
+same function with:
 
 * hatch-lambda: a generated project built with ``python -m hatchling build -t wheel``, cold
   (fresh caches), warm (same caches, nothing changed) and after a code-only change; also the plain
   wheel build with hooks off, whose time is subtracted to give the "lambda step";
+* hook: the same project and command with a do-nothing custom build hook (``hatch_build.py``)
+  instead of hatch-lambda's, cold, warm and after a code change: the baseline of the issue's
+  warm and code-change targets;
 * pip: ``pip install --target`` with the AWS CDK's platform flags, then ``zip -r``; cold and warm;
-* uv: ``uv pip install --target --python-platform ...``, then ``zip -r``; cold and warm;
+* uv: ``uv pip install --target --python-platform <the runtime's manylinux> --only-binary :all:``,
+  then ``zip -r``; cold and warm;
 * sam: ``aws-lambda-builders`` (AWS SAM's builder library) from a separate virtualenv of the
   runtime's Python version, then ``zip -r``; cold and warm.
 
@@ -24,7 +30,8 @@ and reports the peak RSS of its process tree. Every tool sees PyPI only: ``PIP_C
 
 The table is printed and written, with the raw measurements, to ``benchmarks/results/latest.md``
 and ``latest.json``. The script exits non-zero only if hatch-lambda failed; any other tool's
-failure is shown in the table with its error.
+failure is shown in the table with its error. What is built is in ``_projects.py``, how the table
+is made in ``_report.py``.
 """
 
 from __future__ import annotations
@@ -51,73 +58,27 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEPENDENCIES = ("requests", "pydantic", "numpy", "pandas", "orjson", "cryptography")
-TOOLS = ("hatch-lambda", "pip", "uv", "sam")
-ALTERNATIVES = ("pip", "uv", "sam")
+from _projects import (
+    DEPENDENCY_SETS,
+    HANDLER,
+    IMPORT_SET,
+    IMPORT_STATEMENT,
+    IMPORT_TARGET,
+    TARGETS,
+    Target,
+    fresh_dir,
+    pip_install_argv,
+    sam_steps,
+    uv_install_argv,
+    write_project,
+    write_requirements,
+)
+from _report import ArchiveStats, Measurement, RunRecord, render_markdown, summarize
+
+TOOLS = ("hatch-lambda", "hook", "pip", "uv", "sam")
+# The builds measured with ``python -m hatchling build -t wheel``, and the hook each project has.
+HATCH_HOOKS = {"hatch-lambda": "lambda", "hook": "custom"}
 HERE = Path(__file__).resolve().parent
-IMPORT_STATEMENT = "import pandas, pydantic, requests"
-IMPORT_TARGET = "python3.11-x86_64"
-HANDLER = "bench_app.app.handler"
-# Which alternative mode a row is compared with: after a code change, the others rebuild warm.
-COMPARED_WITH = {"cold": "cold", "warm": "warm", "code change": "warm"}
-
-
-@dataclass(frozen=True)
-class Target:
-    runtime: str  # "python3.12"
-    architecture: str  # "arm64" or "x86_64"
-
-    @property
-    def key(self) -> str:
-        return f"{self.runtime}-{self.architecture}"
-
-    @property
-    def version(self) -> str:
-        return self.runtime.removeprefix("python")
-
-    @property
-    def abi(self) -> str:
-        return "cp" + self.version.replace(".", "")
-
-    @property
-    def machine(self) -> str:
-        return "aarch64" if self.architecture == "arm64" else "x86_64"
-
-
-TARGETS = {t.key: t for t in (Target("python3.12", "arm64"), Target("python3.11", "x86_64"))}
-
-
-@dataclass
-class Measurement:
-    """One measured command (or sequence of commands), as the wrapper reported it."""
-
-    ok: bool
-    seconds: float
-    max_rss_kib: int
-    error: str | None = None
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    log_tail: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ArchiveStats:
-    zip_bytes: int
-    unzipped_bytes: int
-    files: int
-    pyc_files: int
-    distributions: list[str]
-    check: str = "not checked"  # hatch-lambda check's verdict on this zip
-    check_errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RunRecord:
-    tool: str
-    target: str
-    mode: str
-    run: int
-    measurement: Measurement
-    archive: ArchiveStats | None = None
 
 
 @dataclass
@@ -304,7 +265,10 @@ def check_archive(archive: Path, target: Target) -> dict[str, Any]:
         sys.executable, "-m", "hatch_lambda", "check", str(archive), "--json",
         "--runtime", target.runtime, "--architecture", target.architecture, "--handler", HANDLER,
     ]  # fmt: skip
-    proc = subprocess.run(argv, capture_output=True, text=True, env=clean_env(), check=False)
+    # Not from the current folder: ``-m`` would import a hatch_lambda/ there (a checkout's).
+    proc = subprocess.run(
+        argv, cwd=archive.parent, capture_output=True, text=True, env=clean_env(), check=False
+    )
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -331,13 +295,6 @@ def zip_step(folder: Path, archive: Path, ctx: Context) -> tuple[list[str], Path
         str(folder),
         str(archive),
     ], folder
-
-
-def fresh_dir(path: Path) -> Path:
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
 
 
 def find_python(version: str) -> str | None:
@@ -372,53 +329,6 @@ def find_uv() -> str | None:
         return shutil.which("uv")
 
 
-# --------------------------------------------------------------------------------------------
-# The benchmark project
-# --------------------------------------------------------------------------------------------
-
-
-def write_project(root: Path, target: Target, *, compile_bytecode: bool = False) -> Path:
-    """A tiny project with the six dependencies and a hatch-lambda hook for *target*."""
-    fresh_dir(root)
-    deps = "".join(f'  "{d}",\n' for d in DEPENDENCIES)
-    extra = "compile-bytecode = true\n" if compile_bytecode else ""
-    (root / "pyproject.toml").write_text(
-        f"""[build-system]
-requires = ["hatchling", "hatch-lambda"]
-build-backend = "hatchling.build"
-
-[project]
-name = "bench-app"
-version = "0.1.0"
-dependencies = [
-{deps}]
-
-[tool.hatch.build.targets.wheel]
-packages = ["src/bench_app"]
-
-[tool.hatch.build.targets.wheel.hooks.lambda]
-runtime = "{target.runtime}"
-architecture = "{target.architecture}"
-handler = "{HANDLER}"
-{extra}""",
-        encoding="utf-8",
-    )
-    package = root / "src" / "bench_app"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "app.py").write_text(
-        "def handler(event, context):\n    return 1\n", encoding="utf-8"
-    )
-    return root
-
-
-def write_requirements(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "requirements.txt"
-    path.write_text("".join(f"{d}\n" for d in DEPENDENCIES), encoding="utf-8")
-    return path
-
-
 def caches(folder: Path) -> dict[str, str]:
     """Fresh, empty cache folders for every tool, as environment variables."""
     fresh_dir(folder)
@@ -441,97 +351,50 @@ def lambda_zip(project: Path) -> Path | None:
     return zips[-1] if zips else None
 
 
-def run_hatch_lambda(target: Target, run: int, ctx: Context) -> list[RunRecord]:
-    """Plain wheel (hooks off), then cold, warm and code-change builds with the same caches."""
-    base = ctx.workdir / f"run{run}" / target.key / "hatch-lambda"
-    project = write_project(base / "project", target)
+def run_hatch(tool: str, dep_set: str, target: Target, run: int, ctx: Context) -> list[RunRecord]:
+    """Cold, warm and code-change builds of one project with the same caches.
+
+    For hatch-lambda, first its plain wheel (hooks off), and each build's zip is read; for the
+    do-nothing hook there is no zip.
+    """
+    base = ctx.workdir / f"run{run}" / dep_set / target.key / tool
+    deps = DEPENDENCY_SETS[dep_set]
+    project = write_project(base / "project", target, deps, hook=HATCH_HOOKS[tool])
     env = clean_env(**caches(base / "cache"))
+    prefix = f"run{run}-{dep_set}-{target.key}-{tool}"
     records = []
-    plain = hatch_build(
-        project, {**env, "HATCH_BUILD_NO_HOOKS": "true"}, f"run{run}-{target.key}-wheel", ctx
-    )
-    records.append(RunRecord("hatch-lambda", target.key, "wheel only (hooks off)", run, plain))
+    if tool == "hatch-lambda":
+        no_hooks = {**env, "HATCH_BUILD_NO_HOOKS": "true"}
+        plain = hatch_build(project, no_hooks, f"{prefix}-wheel", ctx)
+        mode = "wheel only (hooks off)"
+        records.append(RunRecord(tool, dep_set, target.key, mode, run, plain))
     for mode in ("cold", "warm", "code change"):
         if mode == "code change":
             with (project / "src" / "bench_app" / "app.py").open("a", encoding="utf-8") as f:
                 f.write(f"# change {run}\n")
-        name = f"run{run}-{target.key}-hatch-{mode.replace(' ', '-')}"
-        m = hatch_build(project, env, name, ctx)
-        archive = lambda_zip(project)
-        if m.ok and archive is None:
-            m.ok, m.error = False, "the build succeeded but wrote no zip in dist-lambda/"
-        stats = archive_stats(archive, target) if m.ok and archive else None
-        records.append(RunRecord("hatch-lambda", target.key, mode, run, m, stats))
-        if m.ok and archive:
-            keep = fresh_dir(ctx.workdir / "archives" / target.key) / archive.name
-            shutil.copy2(archive, keep)
+        m = hatch_build(project, env, f"{prefix}-{mode.replace(' ', '-')}", ctx)
+        stats = None
+        if tool == "hatch-lambda":
+            archive = lambda_zip(project)
+            if m.ok and archive is None:
+                m.ok, m.error = False, "the build succeeded but wrote no zip in dist-lambda/"
+            if m.ok and archive:
+                stats = archive_stats(archive, target)
+                keep = fresh_dir(ctx.workdir / "archives" / dep_set / target.key) / archive.name
+                shutil.copy2(archive, keep)
+        records.append(RunRecord(tool, dep_set, target.key, mode, run, m, stats))
     shutil.rmtree(base / "cache", ignore_errors=True)
     return records
 
 
-def pip_install_argv(target: Target, folder: Path, requirements: Path) -> list[str]:
-    """The AWS CDK's flags (aws-cdk pull request for Python bundling without Docker)."""
-    platforms = [f"manylinux2014_{target.machine}"]
-    if target.version == "3.12":
-        platforms.insert(0, f"manylinux_2_28_{target.machine}")
-    argv = [sys.executable, "-m", "pip", "install", "--target", str(folder)]
-    for tag in platforms:
-        argv += ["--platform", tag]
-    argv += ["--python-version", target.version, "--implementation", "cp", "--abi", target.abi]
-    return [*argv, "--only-binary=:all:", "-r", str(requirements)]
-
-
-def uv_install_argv(target: Target, folder: Path, requirements: Path, uv: str) -> list[str]:
-    return [
-        uv, "pip", "install", "--target", str(folder),
-        "--python-platform", f"{target.machine}-manylinux2014",
-        "--python-version", target.version,
-        "--no-compile-bytecode", "--no-installer-metadata",
-        "-r", str(requirements),
-    ]  # fmt: skip
-
-
-SAM_DRIVER = '''\
-"""Builds with aws-lambda-builders' python_pip workflow, as `sam build` does."""
-import logging
-import sys
-import traceback
-
-from aws_lambda_builders.builder import LambdaBuilder
-
-logging.basicConfig(level=logging.WARNING)
-source, artifacts, scratch, manifest, runtime, architecture, search_path = sys.argv[1:8]
-try:
-    LambdaBuilder(language="python", dependency_manager="pip", application_framework=None).build(
-        source, artifacts, scratch, manifest, runtime=runtime, architecture=architecture,
-        executable_search_paths=[search_path],
-    )
-except Exception as exc:
-    traceback.print_exc()
-    first = (str(exc).strip().splitlines() or [""])[0]
-    print(f"ERROR: {type(exc).__name__}: {first}", file=sys.stderr)
-    sys.exit(1)
-'''
-
-
-def sam_steps(
-    target: Target, out: Path, source: Path, requirements: Path, python: str
-) -> list[tuple[list[str], Path]]:
-    driver = out.parent / "sam_build.py"
-    driver.write_text(SAM_DRIVER, encoding="utf-8")
-    artifacts, scratch = fresh_dir(out / "artifacts"), fresh_dir(out / "scratch")
-    argv = [
-        python, str(driver), str(source), str(artifacts), str(scratch), str(requirements),
-        target.runtime, target.architecture, str(Path(python).parent),
-    ]  # fmt: skip
-    return [(argv, out)]
-
-
-def run_alternative(tool: str, target: Target, run: int, ctx: Context) -> list[RunRecord]:
+def run_alternative(
+    tool: str, dep_set: str, target: Target, run: int, ctx: Context
+) -> list[RunRecord]:
     """pip, uv or sam: a cold build with fresh caches, then a warm one with the same caches."""
-    base = fresh_dir(ctx.workdir / f"run{run}" / target.key / tool)
-    source = write_project(base / "project", target) / "src"
-    requirements = write_requirements(base / "requirements")
+    base = fresh_dir(ctx.workdir / f"run{run}" / dep_set / target.key / tool)
+    deps = DEPENDENCY_SETS[dep_set]
+    source = write_project(base / "project", target, deps) / "src"
+    requirements = write_requirements(base / "requirements", deps)
     env = clean_env(**caches(base / "cache"))
     records = []
     for mode in ("cold", "warm"):
@@ -540,7 +403,7 @@ def run_alternative(tool: str, target: Target, run: int, ctx: Context) -> list[R
         setup_error = tool_unavailable(tool, target, ctx)
         if setup_error:
             m = Measurement(False, 0.0, 0, setup_error)
-            records.append(RunRecord(tool, target.key, mode, run, m))
+            records.append(RunRecord(tool, dep_set, target.key, mode, run, m))
             continue
         if tool == "sam":
             python = ctx.sam_pythons[target.version]
@@ -557,9 +420,9 @@ def run_alternative(tool: str, target: Target, run: int, ctx: Context) -> list[R
             copy_code = ["cp", "-r", str(source / "bench_app"), str(folder)]
             steps = [(install, out), (copy_code, out)]
         steps.append(zip_step(folder, archive, ctx))
-        m = measure(f"run{run}-{target.key}-{tool}-{mode}", steps, env, ctx)
+        m = measure(f"run{run}-{dep_set}-{target.key}-{tool}-{mode}", steps, env, ctx)
         stats = archive_stats(archive, target) if m.ok else None
-        records.append(RunRecord(tool, target.key, mode, run, m, stats))
+        records.append(RunRecord(tool, dep_set, target.key, mode, run, m, stats))
     shutil.rmtree(base, ignore_errors=True)
     return records
 
@@ -638,14 +501,19 @@ def unpack(archive: Path, folder: Path) -> tuple[Path, int]:
 
 
 def run_import_benchmark(ctx: Context, runs: int) -> dict[str, Any]:
-    """Cold imports from the default hatch-lambda zip and one built with compile-bytecode."""
+    """Cold imports from the default hatch-lambda zip and one built with compile-bytecode.
+
+    Both are of the default dependency set (``IMPORT_SET``) for ``IMPORT_TARGET``.
+    """
     target = TARGETS[IMPORT_TARGET]
     python = find_python(target.version)
     if python is None:
         return {"error": f"no CPython {target.version} on this machine"}
-    result: dict[str, Any] = {"python": python, "statement": IMPORT_STATEMENT, "variants": {}}
+    result: dict[str, Any] = {
+        "python": python, "set": IMPORT_SET, "statement": IMPORT_STATEMENT, "variants": {}
+    }  # fmt: skip
     result["baseline (empty interpreter)"] = time_imports(python, None, runs)
-    archives = sorted((ctx.workdir / "archives" / target.key).glob("*.zip"))
+    archives = sorted((ctx.workdir / "archives" / IMPORT_SET / target.key).glob("*.zip"))
     variants = result["variants"]
     if archives:
         folder, pyc = unpack(archives[-1], ctx.workdir / "import" / "default")
@@ -658,7 +526,8 @@ def run_import_benchmark(ctx: Context, runs: int) -> dict[str, Any]:
 
 def compiled_variant(target: Target, python: str, ctx: Context, runs: int) -> dict[str, Any]:
     base = ctx.workdir / "compiled"
-    project = write_project(base / "project", target, compile_bytecode=True)
+    deps = DEPENDENCY_SETS[IMPORT_SET]
+    project = write_project(base / "project", target, deps, compile_bytecode=True)
     env = clean_env(**caches(base / "cache"))
     m = hatch_build(project, env, f"compiled-{target.key}", ctx)
     build = asdict(m)
@@ -680,125 +549,8 @@ def compiled_variant(target: Target, python: str, ctx: Context, runs: int) -> di
 
 
 # --------------------------------------------------------------------------------------------
-# Summary and output
+# Versions and output
 # --------------------------------------------------------------------------------------------
-
-
-def summarize(records: list[RunRecord]) -> list[dict[str, Any]]:
-    """One row per tool, target and mode: medians, the lambda step and ratios."""
-    groups: dict[tuple[str, str, str], list[RunRecord]] = {}
-    for r in records:
-        groups.setdefault((r.tool, r.target, r.mode), []).append(r)
-    rows = []
-    for (tool, target, mode), group in groups.items():
-        ok = [r for r in group if r.measurement.ok]
-        last = ok[-1].archive if ok else None
-        rows.append({
-            "tool": tool, "target": target, "mode": mode,
-            "runs": len(group), "ok": len(ok),
-            "median_s": statistics.median(r.measurement.seconds for r in ok) if ok else None,
-            "peak_rss_mib": max(r.measurement.max_rss_kib for r in ok) / 1024 if ok else None,
-            "zip_bytes": last.zip_bytes if last else None,
-            "unzipped_bytes": last.unzipped_bytes if last else None,
-            "pyc_files": last.pyc_files if last else None,
-            "check": last.check if last else None,
-            "errors": sorted({r.measurement.error or "" for r in group if not r.measurement.ok}),
-        })  # fmt: skip
-    add_lambda_step(rows)
-    add_ratios(rows)
-    return rows
-
-
-def find_row(
-    rows: list[dict[str, Any]], tool: str, target: str, mode: str
-) -> dict[str, Any] | None:
-    return next(
-        (r for r in rows if (r["tool"], r["target"], r["mode"]) == (tool, target, mode)), None
-    )
-
-
-def add_lambda_step(rows: list[dict[str, Any]]) -> None:
-    for row in rows:
-        row["lambda_step_s"] = None
-        plain = find_row(rows, "hatch-lambda", row["target"], "wheel only (hooks off)")
-        is_build = row["tool"] == "hatch-lambda" and row["mode"] in COMPARED_WITH
-        if is_build and plain and row["median_s"] is not None and plain["median_s"] is not None:
-            row["lambda_step_s"] = row["median_s"] - plain["median_s"]
-
-
-def add_ratios(rows: list[dict[str, Any]]) -> None:
-    """Time / the fastest successful alternative (pip, uv, sam) of the same target and mode."""
-    for row in rows:
-        row["vs_fastest_alt"] = row["step_vs_fastest_alt"] = row["fastest_alt"] = None
-        compared = COMPARED_WITH.get(row["mode"])
-        alts = [
-            r for r in rows
-            if r["tool"] in ALTERNATIVES and r["target"] == row["target"]
-            and r["mode"] == compared and r["median_s"]
-        ]  # fmt: skip
-        if not alts or row["median_s"] is None:
-            continue
-        fastest = min(alts, key=lambda r: r["median_s"])
-        row["fastest_alt"] = f"{fastest['tool']} {fastest['mode']}"
-        row["vs_fastest_alt"] = row["median_s"] / fastest["median_s"]
-        if row["lambda_step_s"] is not None:
-            row["step_vs_fastest_alt"] = row["lambda_step_s"] / fastest["median_s"]
-
-
-def fmt(value: Any, spec: str = "", suffix: str = "") -> str:
-    return "-" if value is None else f"{value:{spec}}{suffix}"
-
-
-def cell(text: str, limit: int = 140) -> str:
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def main_table(rows: list[dict[str, Any]]) -> str:
-    header = (
-        "| tool | target | mode | ok/runs | median s | lambda step s | x fastest alt "
-        "| step x alt | zip bytes | unzipped bytes | .pyc | peak RSS MiB | check | status |\n"
-        "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n"
-    )
-    lines = []
-    for r in rows:
-        status = "ok" if r["ok"] == r["runs"] else "FAILED: " + cell("; ".join(r["errors"]))
-        ratio = fmt(r["vs_fastest_alt"], ".2f", "x")
-        if r["fastest_alt"] and r["vs_fastest_alt"] is not None:
-            ratio += f" ({r['fastest_alt']})"
-        lines.append(
-            f"| {r['tool']} | {r['target']} | {r['mode']} | {r['ok']}/{r['runs']} "
-            f"| {fmt(r['median_s'], '.2f')} | {fmt(r['lambda_step_s'], '.2f')} | {ratio} "
-            f"| {fmt(r['step_vs_fastest_alt'], '.2f', 'x')} | {fmt(r['zip_bytes'], ',')} "
-            f"| {fmt(r['unzipped_bytes'], ',')} | {fmt(r['pyc_files'])} "
-            f"| {fmt(r['peak_rss_mib'], '.0f')} | {cell(r['check'] or '-')} | {status} |"
-        )
-    return header + "\n".join(lines) + "\n"
-
-
-def import_table(imports: dict[str, Any]) -> str:
-    if not imports:
-        return ""
-    if "error" in imports:
-        return f"\nCold import: not measured ({imports['error']}).\n"
-    base = imports["baseline (empty interpreter)"]
-    out = [
-        f"\nCold import on {IMPORT_TARGET} (`{imports['python']} -I -S -B -c "
-        f'"...; {imports["statement"]}"`, median of fresh processes; an empty interpreter '
-        f"takes {fmt(base.get('median'), '.3f')} s):\n",
-        "| hatch-lambda archive | .pyc in archive | median s | runs (s) | status |",
-        "|---|--:|--:|---|---|",
-    ]
-    for name, v in imports["variants"].items():
-        runs = ", ".join(f"{t:.3f}" for t in v.get("seconds", []))
-        status = (
-            "ok" if v.get("ok") else v.get("status", "failed") + ": " + cell(v.get("error") or "")
-        )
-        out.append(
-            f"| {name} | {fmt(v.get('pyc_files'))} | {fmt(v.get('median'), '.3f')} | {runs} "
-            f"| {status} |"
-        )
-    return "\n".join(out) + "\n"
 
 
 def tool_versions(ctx: Context) -> dict[str, str | None]:
@@ -863,28 +615,6 @@ def machine_info() -> dict[str, Any]:
     return {"cpu_count": os.cpu_count(), "platform": platform.platform()}
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    machine = report["machine"]
-    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
-    warning = (
-        f"**Interrupted by {report['interrupted']}: the rows below are what was measured before "
-        f"it; the rest was not run.**\n\n"
-        if report["interrupted"]
-        else ""
-    )
-    return (
-        f"# hatch-lambda benchmark\n\n{warning}"
-        f"- date: {report['date']}\n"
-        f"- machine: {machine['cpu_count']} CPUs, {machine['platform']}\n"
-        f"- versions: {versions}\n"
-        f"- dependencies: {', '.join(DEPENDENCIES)}\n"
-        f"- runs per measurement: {report['config']['runs']}; wall time of the whole benchmark: "
-        f"{report['elapsed_s']:.0f} s\n\n"
-        + main_table(report["rows"])
-        + import_table(report["imports"])
-    )
-
-
 def write_results(report: dict[str, Any], markdown: str, output: Path, stem: str) -> None:
     output.mkdir(parents=True, exist_ok=True)
     (output / f"{stem}.md").write_text(markdown, encoding="utf-8")
@@ -896,8 +626,15 @@ def write_results(report: dict[str, Any], markdown: str, output: Path, stem: str
 # --------------------------------------------------------------------------------------------
 
 
-def parse_list(values: Iterable[str] | None, allowed: Sequence[str], what: str) -> list[str]:
-    chosen = [v.strip() for value in (values or allowed) for v in value.split(",") if v.strip()]
+def parse_list(
+    values: Iterable[str] | None,
+    allowed: Sequence[str],
+    what: str,
+    default: Sequence[str] | None = None,
+) -> list[str]:
+    """The comma-separated choices of a repeatable option (by default *default*, or all)."""
+    given = values or default or allowed
+    chosen = [v.strip() for value in given for v in value.split(",") if v.strip()]
     unknown = [v for v in chosen if v not in allowed]
     if unknown:
         raise SystemExit(f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(allowed)})")
@@ -916,6 +653,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--tools", action="append", help=f"comma-separated, from {', '.join(TOOLS)} (default all)"
     )
     parser.add_argument(
+        "--sets",
+        action="append",
+        help=f"dependency sets, comma-separated, from {', '.join(DEPENDENCY_SETS)} "
+        f"(default: default); each is a row group of the table",
+    )
+    parser.add_argument(
         "--import-runs", type=int, default=7, help="fresh processes per cold-import timing"
     )
     parser.add_argument("--output-dir", type=Path, default=HERE / "results")
@@ -929,6 +672,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.targets = parse_list(args.targets, list(TARGETS), "target")
     args.tools = parse_list(args.tools, TOOLS, "tool")
+    args.sets = parse_list(args.sets, list(DEPENDENCY_SETS), "set", default=["default"])
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
@@ -957,21 +701,26 @@ def run_benchmark(
             print(f"setting up aws-lambda-builders for Python {version} ...", file=sys.stderr)
             setup_sam(version, ctx)
     for run in range(1, args.runs + 1):
-        for target in targets:
-            for tool in args.tools:
-                print(f"run {run}/{args.runs}: {tool} {target.key} ...", file=sys.stderr)
-                if tool == "hatch-lambda":
-                    new = run_hatch_lambda(target, run, ctx)
-                else:
-                    new = run_alternative(tool, target, run, ctx)
-                for r in new:
-                    state = "ok" if r.measurement.ok else f"FAILED: {r.measurement.error}"
-                    print(f"    {r.mode}: {r.measurement.seconds:.2f} s {state}", file=sys.stderr)
-                records += new
-    if "hatch-lambda" in args.tools and IMPORT_TARGET in args.targets:
-        print("cold imports ...", file=sys.stderr)
-        return run_import_benchmark(ctx, args.import_runs)
-    return {}
+        for dep_set in args.sets:
+            for target in targets:
+                for tool in args.tools:
+                    what = f"{tool} {dep_set} {target.key}"
+                    print(f"run {run}/{args.runs}: {what} ...", file=sys.stderr)
+                    if tool in HATCH_HOOKS:
+                        new = run_hatch(tool, dep_set, target, run, ctx)
+                    else:
+                        new = run_alternative(tool, dep_set, target, run, ctx)
+                    for r in new:
+                        state = "ok" if r.measurement.ok else f"FAILED: {r.measurement.error}"
+                        seconds = r.measurement.seconds
+                        print(f"    {r.mode}: {seconds:.2f} s {state}", file=sys.stderr)
+                    records += new
+    if "hatch-lambda" not in args.tools or IMPORT_TARGET not in args.targets:
+        return {}
+    if IMPORT_SET not in args.sets:
+        return {"error": f"measured with the {IMPORT_SET} set only, which --sets leaves out"}
+    print("cold imports ...", file=sys.stderr)
+    return run_import_benchmark(ctx, args.import_runs)
 
 
 class Interrupted(Exception):
@@ -995,9 +744,10 @@ def build_report(
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "versions": tool_versions(ctx),
-        "config": {"runs": args.runs, "targets": args.targets, "tools": args.tools,
-                   "dependencies": list(DEPENDENCIES), "import_runs": args.import_runs,
-                   "timeout": args.timeout},
+        "config": {"runs": args.runs, "sets": args.sets, "targets": args.targets,
+                   "tools": args.tools,
+                   "dependencies": {name: list(DEPENDENCY_SETS[name]) for name in args.sets},
+                   "import_runs": args.import_runs, "timeout": args.timeout},
         "interrupted": interrupted,
         "elapsed_s": elapsed,
         "rows": summarize(records),
