@@ -27,6 +27,15 @@ def test_a_rebuild_where_nothing_changed_reuses_the_archive(app: Project) -> Non
     assert NOTHING_CHANGED in second.stderr and "Resolving" not in second.stderr
     assert app.only_zip().read_bytes() == before
     assert app.manifest() == manifest
+    # An output of the right size but other bytes is replaced; an identical one is left alone.
+    altered = bytearray(before)
+    altered[len(altered) // 2] ^= 0xFF
+    app.only_zip().write_bytes(altered)
+    app.build_wheel()
+    assert app.only_zip().read_bytes() == before
+    stamp = app.only_zip().stat().st_mtime_ns
+    app.build_wheel()
+    assert app.only_zip().stat().st_mtime_ns == stamp
 
 
 def test_a_code_change_reuses_the_dependencies(app: Project, tmp_path: Path) -> None:
