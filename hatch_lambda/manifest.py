@@ -8,13 +8,15 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from . import __version__
-from .archive import ArchiveInfo
 from .wheelhouse import Wheel
+
+if TYPE_CHECKING:
+    from .archive import ArchiveInfo
 
 
 @dataclass(frozen=True)
