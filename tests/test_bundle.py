@@ -286,3 +286,19 @@ def test_a_member_that_does_not_match_its_record_is_an_error(tmp_path: Path) -> 
         damaged = r"fx_bad-1.0-py3-none-any.whl is damaged or was altered: fx_bad/__init__.py"
         with pytest.raises(InstallError, match=damaged):
             facts.prepare([wheel])
+
+
+def test_a_truncated_wheel_is_an_error_naming_it_not_a_traceback(tmp_path: Path) -> None:
+    wheel = make_wheel(
+        tmp_path, "fx-cut", "1.0", "py3-none-any", extra_files={"fx_cut/x": b"x" * 5000}
+    )
+    wheel.write_bytes(wheel.read_bytes()[:-200])
+    with pytest.raises(
+        InstallError, match=r"cannot install fx-cut 1.0 from fx_cut-1.0-py3-none-any.whl"
+    ):
+        plan_wheel(wheel, "fx-cut", "1.0", sha256=None, reporter=Quiet())
+    with (
+        Reader() as reader,
+        pytest.raises(InstallError, match=r"cannot read fx_cut-1.0-py3-none-any.whl"),
+    ):
+        ElfFacts(reader, "x86_64", {wheel: "0" * 64}).prepare([wheel])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
+import zlib
 from base64 import urlsafe_b64encode
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,17 @@ def _digest(data: bytes) -> str:
 
 def _read_wheel(wheel: Path, machine: str) -> dict[str, Fact]:
     """Inflate every member once: hash it against RECORD, and parse it if it is an ELF file."""
+    try:
+        return _read_members(wheel, machine)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError, RuntimeError,
+            NotImplementedError) as exc:  # fmt: skip
+        raise InstallError(
+            f"cannot read {wheel.name}: {exc}. The file is damaged: delete it from the cache "
+            "(hatch-lambda fetches it again) or rebuild the wheel"
+        ) from exc
+
+
+def _read_members(wheel: Path, machine: str) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
     with zipfile.ZipFile(wheel) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]

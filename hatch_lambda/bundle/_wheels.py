@@ -13,6 +13,7 @@ import os
 import posixpath
 import warnings
 import zipfile
+import zlib
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,7 +112,8 @@ def plan_wheel(
             source.validate_record(validate_contents=False)
             install(source, recorder, {"INSTALLER": INSTALLER_NAME})
             dist_info = source.dist_info_dir
-    except (InstallerError, ValueError, OSError, zipfile.BadZipFile, KeyError) as exc:
+    except (InstallerError, ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError,
+            RuntimeError, NotImplementedError) as exc:  # fmt: skip
         raise InstallError(f"cannot install {label} from {wheel.name}: {exc}") from exc
     for warning in caught:  # installer skips files in __pycache__/, which wheels should not hold
         reporter.debug(f"  {wheel.name}: {warning.message}", level=2)
