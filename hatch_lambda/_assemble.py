@@ -89,11 +89,14 @@ class Assembler:
 
     def assemble(self, job: ZipJob, destination: Path) -> Assembled:
         config = job.config
-        excludes = self._excludes(job)
+        excludes = [*DEFAULT_EXCLUDES, *(SLIM_EXCLUDES if config.slim else ()), *config.exclude]
         project = None
         if config.contents != "dependencies":
-            project = excludes.apply(self._plan(self.project))[0]
-        placed = place(config.kind, self._exclude(job, excludes), project)
+            own = self._plan(self.project)
+            tops = {p.split("/", 1)[0] for p in own.entries if "/" in p}
+            tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
+            project = Excludes([*excludes, *tests]).apply(own)[0]
+        placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
         bundle = self._tree_steps(job, placed.bundle, destination.parent)
         with Reader() as reader:
             sizes = self._audit(job, bundle, reader)
@@ -119,14 +122,6 @@ class Assembler:
                 store_json("plan", key, plan_to_json(plan))
         self._plans[wheel.path] = plan
         return plan
-
-    def _excludes(self, job: ZipJob) -> Excludes:
-        config = job.config
-        tops = {p.split("/", 1)[0] for p in self._plan(self.project).entries}
-        return Excludes([
-            *DEFAULT_EXCLUDES, *project_test_excludes(t for t in tops if "." not in t),
-            *(SLIM_EXCLUDES if config.slim else ()), *config.exclude,
-        ])  # fmt: skip
 
     def _exclude(self, job: ZipJob, excludes: Excludes) -> dict[str, list[Distribution]]:
         """Every selected wheel's plan, without what never ships."""

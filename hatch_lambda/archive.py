@@ -128,7 +128,7 @@ class _Writer:
         source = entry.source
         if isinstance(source, ZipMember) and source.compress_type in _RAW:
             info.compress_type = source.compress_type
-            self._header(info, source.crc, source.file_size, source.compress_size)
+            header = self._header(info, source.crc, source.file_size, source.compress_size)
             stream = self._wheel(source.archive)
             stream.seek(source.header_offset)
             local = stream.read(30)
@@ -136,26 +136,33 @@ class _Writer:
                 raise ArchiveError(f"{source.archive.name}: {source.name} has no local header")
             skip = int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
             stream.seek(skip, os.SEEK_CUR)
-            _copy_exact(
-                stream, self.out, source.compress_size, f"{source.archive.name}: {source.name}"
-            )
+            what = f"{source.archive.name}: {source.name}"
+            if source.compress_size <= _CHUNK:  # most members: one read, one write
+                data = stream.read(source.compress_size)
+                if len(data) != source.compress_size:
+                    raise ArchiveError(f"{what} is truncated")
+                self.out.write(header + data)
+            else:
+                self.out.write(header)
+                _copy_exact(stream, self.out, source.compress_size, what)
         else:
             with reader.open(entry) as raw:
                 done = _deflate(raw)
             with done.stream:
                 info.compress_type = zipfile.ZIP_DEFLATED
-                self._header(info, done.crc, done.size, done.compress_size)
+                self.out.write(self._header(info, done.crc, done.size, done.compress_size))
                 _copy_exact(done.stream, self.out, done.compress_size, entry.path)
         self.zf.filelist.append(info)
         self.zf.NameToInfo[info.filename] = info
         self.zf.start_dir = self.out.tell()
 
-    def _header(self, info: zipfile.ZipInfo, crc: int, size: int, compress_size: int) -> None:
+    def _header(self, info: zipfile.ZipInfo, crc: int, size: int, compress_size: int) -> bytes:
+        """The local header of *info*, which the caller writes next."""
         info.CRC = crc
         info.file_size = size
         info.compress_size = compress_size
         info.header_offset = self.out.tell()
-        self.out.write(info.FileHeader())
+        return info.FileHeader()
 
     def _wheel(self, path: Path) -> BinaryIO:
         stream = self._wheels.get(path)

@@ -8,11 +8,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
-from elftools.elf.dynamic import DynamicSegment
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerNeedSection
-from elftools.elf.segments import InterpSegment
-
 from ..bundle import Entry
 from ..target import RUNTIMES, Target
 from ._finding import Finding, Site
@@ -202,6 +197,13 @@ def read_elf(stream: BinaryIO, machine: str) -> ElfInfo:
     Past the header, only a loadable 64-bit file for *machine* is read: nothing else about another
     file matters, and its tables may not even parse.
     """
+    # Imported here: a build whose shared objects are all known by their wheel's digest parses
+    # none, and pyelftools is the slowest import of the audit.
+    from elftools.elf.dynamic import DynamicSegment
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerNeedSection
+    from elftools.elf.segments import InterpSegment
+
     elf = ELFFile(stream)
     em = str(elf["e_machine"])
     info = ElfInfo(
