@@ -1,4 +1,4 @@
-"""The benchmark's records, and the table made of them: medians, ratios, the issue's targets.
+"""The benchmark's records, and the table made of them: medians, ratios, hatch-lambda's targets.
 
 Used by ``run.py``; not meant to be run on its own.
 """
@@ -14,7 +14,7 @@ from _projects import DEPENDENCY_SETS, IMPORT_TARGET, LAMBDA_UNZIPPED_LIMIT
 ALTERNATIVES = ("pip", "uv", "sam")
 # Which alternative mode a row is compared with: after a code change, the others rebuild warm.
 COMPARED_WITH = {"cold": "cold", "warm": "warm", "code change": "warm"}
-# The targets hatch-lambda's issue sets (printed, never asserted): a cold build at most this many
+# hatch-lambda's speed targets (printed, never asserted): a cold build at most this many
 # times `uv pip install --target` + zip; a warm build and a build after a code change at most this
 # many seconds above the same build with a do-nothing custom hook.
 COLD_X_UV_TARGET = 0.5
@@ -82,7 +82,7 @@ def summarize(records: list[RunRecord]) -> list[dict[str, Any]]:
         })  # fmt: skip
     add_lambda_step(rows)
     add_ratios(rows)
-    add_issue_targets(rows)
+    add_targets(rows)
     return rows
 
 
@@ -113,7 +113,7 @@ def add_lambda_step(rows: list[dict[str, Any]]) -> None:
 def add_ratios(rows: list[dict[str, Any]]) -> None:
     """Time / the fastest successful alternative (pip, uv, sam) of the same set, target and mode.
 
-    Also, for hatch-lambda's cold rows, time / uv's cold time (the issue's cold target).
+    Also, for hatch-lambda's cold rows, time / uv's cold time (hatch-lambda's cold target).
     """
     for row in rows:
         row["vs_fastest_alt"] = row["step_vs_fastest_alt"] = row["fastest_alt"] = None
@@ -139,7 +139,7 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
             row["step_vs_fastest_alt"] = row["lambda_step_s"] / fastest["median_s"]
 
 
-def add_issue_targets(rows: list[dict[str, Any]]) -> None:
+def add_targets(rows: list[dict[str, Any]]) -> None:
     """The "vs target" text of hatch-lambda's cold, warm and code-change rows."""
     for row in rows:
         row["vs_target"] = None
@@ -239,7 +239,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- dependency sets: {sets}\n"
         f"- runs per measurement: {report['config']['runs']}; wall time of the whole benchmark: "
         f"{report['elapsed_s']:.0f} s\n"
-        f"- issue targets for hatch-lambda: cold <= {COLD_X_UV_TARGET}x uv cold; warm <= "
+        f"- targets for hatch-lambda: cold <= {COLD_X_UV_TARGET}x uv cold; warm <= "
         f"{ABOVE_HOOK_TARGET['warm']} s and code change <= {ABOVE_HOOK_TARGET['code change']} s "
         f"above the do-nothing hook (`hook` rows) of the same set, target and mode\n\n"
         + main_table(report["rows"])

@@ -16,7 +16,7 @@ same function with:
   (fresh caches), warm (same caches, nothing changed) and after a code-only change; also the plain
   wheel build with hooks off, whose time is subtracted to give the "lambda step";
 * hook: the same project and command with a do-nothing custom build hook (``hatch_build.py``)
-  instead of hatch-lambda's, cold, warm and after a code change: the baseline of the issue's
+  instead of hatch-lambda's, cold, warm and after a code change: the baseline of hatch-lambda's
   warm and code-change targets;
 * pip: ``pip install --target`` with the AWS CDK's platform flags, then ``zip -r``; cold and warm;
 * uv: ``uv pip install --target --python-platform <the runtime's manylinux> --only-binary :all:``,
