@@ -7,6 +7,7 @@ compute the same entry.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -46,6 +47,11 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def code_sha256(path: Path) -> str:
+    """What Lambda reports as CodeSha256 for a zip: the base64 form of its SHA-256."""
+    return base64.b64encode(bytes.fromhex(sha256_file(path))).decode("ascii")
 
 
 def cache_key(*parts: Any) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -15,8 +13,7 @@ from packaging.tags import parse_tag
 
 from .audit import OTHER_FILES, open_artifact
 from .bundle import Entry, Reader
-
-_CHUNK = 1 << 20
+from .cache import code_sha256 as code_sha256_of
 
 
 @dataclass(frozen=True)
@@ -65,18 +62,10 @@ def _guess_target(entries: Mapping[str, Entry], reader: Reader) -> tuple[str | N
     return runtime, architecture
 
 
-def _code_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(block)
-    return base64.b64encode(digest.digest()).decode("ascii")
-
-
 def inspect_artifact(path: Path) -> Inspection:
     manifest = path.with_suffix(".json") if path.suffix == ".zip" else None
     meta = json.loads(manifest.read_text()) if manifest and manifest.is_file() else {}
-    code_sha256 = _code_sha256(path) if path.is_file() else None
+    code_sha256 = code_sha256_of(path) if path.is_file() else None
     with Reader() as reader:
         opened = open_artifact(path, reader)
         entries = opened.bundle.entries

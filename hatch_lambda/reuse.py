@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +10,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from .cache import code_sha256 as code_sha256_of
 from .cache import load_json, store_file, store_json, stored_file
 
 
@@ -62,11 +61,7 @@ def _same_file(source: Path, destination: Path, code_sha256: object) -> bool:
         if destination.stat().st_size != source.stat().st_size:
             return False
         if destination.suffix == ".zip" and isinstance(code_sha256, str):
-            digest = hashlib.sha256()
-            with destination.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            return base64.b64encode(digest.digest()).decode("ascii") == code_sha256
+            return code_sha256_of(destination) == code_sha256
         return destination.read_bytes() == source.read_bytes()
     except OSError:
         return False

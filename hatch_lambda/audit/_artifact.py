@@ -9,7 +9,6 @@ import dataclasses
 import io
 import os
 import posixpath
-import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
@@ -17,11 +16,9 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 
-from ..bundle import Bundle, Entry, OnDisk, Reader, ZipMember
+from ..bundle import LAYER_SITE, Bundle, Entry, OnDisk, Reader, ZipMember
 from ..errors import AuditError
 from ._finding import Finding
-
-_LAYER_SITE = re.compile(r"python/lib/python3\.\d+/site-packages")
 
 
 @dataclass
@@ -141,7 +138,7 @@ def _with_owners(opened: OpenedArtifact, reader: Reader) -> OpenedArtifact:
 
 
 def _is_site(folder: str) -> bool:
-    return folder in ("", "python") or bool(_LAYER_SITE.fullmatch(folder))
+    return folder in ("", "python") or bool(LAYER_SITE.fullmatch(folder + "/"))
 
 
 def open_artifact(path: Path, reader: Reader) -> OpenedArtifact:

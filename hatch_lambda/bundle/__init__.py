@@ -5,7 +5,7 @@ Stages over it: ``plan_wheel`` (what a wheel installs), ``Excludes`` (what never
 need real files ``materialize`` and ``read_back``. Nothing is unpacked to disk on the way.
 """
 
-from ._entries import Bundle, Distribution, Entry, Generated, OnDisk, Source, ZipMember
+from ._entries import LAYER_SITE, Bundle, Distribution, Entry, Generated, OnDisk, Source, ZipMember
 from ._filters import DEFAULT_EXCLUDES, SLIM_EXCLUDES, Excludes, project_test_excludes
 from ._layout import Placed, place, with_records
 from ._read import Reader
@@ -15,6 +15,7 @@ from ._wheels import INSTALLER_NAME, plan_from_json, plan_to_json, plan_wheel, r
 __all__ = [
     "DEFAULT_EXCLUDES",
     "INSTALLER_NAME",
+    "LAYER_SITE",
     "SLIM_EXCLUDES",
     "Bundle",
     "Distribution",

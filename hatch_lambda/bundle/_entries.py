@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Union
 
 # Inside a layer's `python/`, the per-runtime folders that are sites of their own.
-_LAYER_SITE = re.compile(r"^python/lib/python3\.\d+/site-packages/")
+LAYER_SITE = re.compile(r"python/lib/python3\.\d+/site-packages/")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Bundle:
     def site_entries(self, prefix: str) -> dict[str, Entry]:
         """The entries under *prefix* by path relative to it. A layer's ``python/`` leaves out
         the per-runtime folders inside it, which are sites of their own."""
-        nested = _LAYER_SITE if prefix == "python/" else None
+        nested = LAYER_SITE if prefix == "python/" else None
         return {
             path[len(prefix) :]: entry
             for path, entry in self.entries.items()
