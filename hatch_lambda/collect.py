@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import requirements as _requirements
 from ._report import Reporter
-from .cache import refresh_requested
+from .cache import refresh_requested, sha256_file
 from .commands import Stages
 from .config import ArtifactConfig
 from .errors import WheelSelectionError
@@ -116,10 +116,11 @@ class Collector:
             )  # fmt: skip
             keep = self.work / f"container{len(self._done)}"
             keep.mkdir()
-            wheels = tuple(
-                Wheel(name, version, Path(shutil.copy2(path, keep / path.name)), here)
-                for name, version, path, here in built
-            )
+            wheels = []
+            for name, version, path, here in built:
+                copy = Path(shutil.copy2(path, keep / path.name))
+                # Hashed once here: the artifact key, the plan and the audit all need the digest.
+                wheels.append(Wheel(name, version, copy, here, sha256_file(copy)))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         bad = [w.path.name for w in wheels if not target.accepts(w.tags)]
@@ -128,7 +129,9 @@ class Collector:
                 f"the container built wheels {target.label} cannot load: {', '.join(bad)}; check "
                 "that the image is for this runtime and architecture"
             )
-        return Collected(target, f"{reqs.source} (in a container)", "pip (container)", wheels)
+        return Collected(
+            target, f"{reqs.source} (in a container)", "pip (container)", tuple(wheels)
+        )
 
 
 def container_staging(output_dir: Path) -> Path:
