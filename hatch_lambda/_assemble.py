@@ -87,7 +87,8 @@ class Assembler:
         self._planned_here = 0
         """Plans made in this build rather than taken from the cache."""
 
-    def assemble(self, job: ZipJob, destination: Path) -> Assembled:
+    def assemble(self, job: ZipJob, destination: Path, *, into: Path) -> Assembled:
+        """The zip for *destination*, written *into* a file the caller puts there."""
         config = job.config
         excludes = [*DEFAULT_EXCLUDES, *(SLIM_EXCLUDES if config.slim else ()), *config.exclude]
         project = None
@@ -101,7 +102,7 @@ class Assembler:
         with Reader() as reader:
             sizes = self._audit(job, bundle, reader)
         self.reporter.waiting(f"Writing {destination.name}")
-        return Assembled(write_zip(bundle, destination), sizes, placed.locations)
+        return Assembled(write_zip(bundle, destination, into=into), sizes, placed.locations)
 
     def _plan(self, wheel: Wheel) -> Distribution:
         """The plan of *wheel*; a dependency's is kept by the wheel's digest, as it never changes."""
@@ -112,14 +113,18 @@ class Assembler:
         key = cache_key("plan", digest) if digest else None
         if key:
             plan = plan_from_json(
-                load_json("plan", key), wheel.path, wheel.name, wheel.version, digest or ""
+                load_json("plan", key, self.reporter),
+                wheel.path,
+                wheel.name,
+                wheel.version,
+                digest or "",
             )
         if plan is None:
             plan = plan_wheel(
                 wheel.path, wheel.name, wheel.version, sha256=digest, reporter=self.reporter
             )
             if key:
-                store_json("plan", key, plan_to_json(plan))
+                store_json("plan", key, plan_to_json(plan), self.reporter)
         self._plans[wheel.path] = plan
         return plan
 
@@ -197,7 +202,7 @@ class Assembler:
         self.reporter.waiting(f"Auditing {len(bundle.entries):,} files")
         facts = {}
         for machine in {t.machine for t in job.targets.values()}:
-            facts[machine] = ElfFacts(reader, machine, digests)
+            facts[machine] = ElfFacts(reader, machine, digests, self.reporter)
             facts[machine].prepare(digests)
         findings = audit_bundle(
             bundle, job.targets, reader=reader, facts=facts,

@@ -13,7 +13,6 @@ import hashlib
 import os
 import stat
 import tempfile
-import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -21,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from hatchling.builders.utils import get_reproducible_timestamp, set_zip_info_mode
+from hatchling.builders.utils import set_zip_info_mode
 
+from ._scratch import beside, remove_quietly
+from ._timestamp import zip_date_time
 from .bundle import Bundle, Entry, Reader, ZipMember
-from .errors import ArchiveError
+from .errors import ArchiveError, os_problem
 
 _CHUNK = 1 << 20
 _RAW = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can hold
 _SPOOL = 16 << 20  # a larger file is compressed through a temporary file, not memory
 
 
@@ -44,11 +44,6 @@ class ArchiveInfo:
     def code_sha256(self) -> str:
         """What Lambda reports as CodeSha256: the base64 form of the zip's SHA-256."""
         return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
-
-
-def _date_time() -> tuple[int, int, int, int, int, int]:
-    stamp = max(get_reproducible_timestamp(), _ZIP_EPOCH)
-    return time.gmtime(stamp)[:6]
 
 
 class _HashingWriter:
@@ -177,25 +172,25 @@ class _Writer:
 
 @contextlib.contextmanager
 def _temporary_beside(destination: Path) -> Iterator[Path]:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
-    os.close(fd)
+    tmp = beside(destination)
     try:
-        yield Path(name)
+        yield tmp
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            Path(name).unlink()
+        remove_quietly(tmp)
 
 
-def write_zip(bundle: Bundle, destination: Path) -> ArchiveInfo:
-    """Zip every entry of *bundle* into *destination*, replacing it only once complete.
+def write_zip(bundle: Bundle, destination: Path, *, into: Path | None = None) -> ArchiveInfo:
+    """Zip every entry of *bundle* into *destination*, replacing it only once complete; or, with
+    *into*, into that file, which the caller puts at *destination* (with its manifest).
 
     Entries are sorted, dated SOURCE_DATE_EPOCH (or hatchling's fixed default) and carry
     normalised permissions (0644, or 0755 for executables), so equal bundles give equal bytes.
     """
-    date_time = _date_time()
+    date_time = zip_date_time()[0]
     try:
-        with _temporary_beside(destination) as tmp:
+        with (
+            _temporary_beside(destination) if into is None else contextlib.nullcontext(into) as tmp
+        ):
             with tmp.open("wb") as raw, Reader() as reader:
                 out = _HashingWriter(raw)
                 with zipfile.ZipFile(out, "w") as zf:  # type: ignore[call-overload]
@@ -210,9 +205,10 @@ def write_zip(bundle: Bundle, destination: Path) -> ArchiveInfo:
                     finally:
                         writer.close()
             tmp.chmod(0o644)
-            tmp.replace(destination)
+            if into is None:
+                tmp.replace(destination)
     except OSError as exc:
-        raise ArchiveError(f"cannot write {destination}: {exc}") from exc
+        raise ArchiveError(os_problem(exc, f"write {destination.name} as")) from exc
     return ArchiveInfo(
         destination, out.position, out.digest.hexdigest(), len(bundle.entries), bundle.size
     )

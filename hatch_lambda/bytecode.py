@@ -26,7 +26,7 @@ from ._pythons import PYTHON_ENV, find_python
 from ._report import Reporter
 from ._subprocess import run
 from .bundle import Bundle, Entry, Reader, ZipMember, with_records
-from .cache import cache_key, cache_root, store_file
+from .cache import cache_key, store_file, stored_file
 from .errors import ToolError
 from .target import Runtime
 
@@ -101,7 +101,10 @@ def compile_bundle(
             record: _key(python, runtime, runtime_root, members)
             for record, members in groups.items()
         }
-        missing = [record for record, key in keys.items() if _cached(key) is None]
+        # Each kept archive is verified against its digest; a damaged one is compiled again.
+        archives = {record: stored_file("bytecode", key, "bytecode.zip", reporter)
+                    for record, key in keys.items()}  # fmt: skip
+        missing = [record for record, archive in archives.items() if archive is None]
         if missing:
             _compile_missing(
                 {r: groups[r] for r in missing}, {r: keys[r] for r in missing}, python=python,
@@ -111,7 +114,7 @@ def compile_bundle(
         else:
             reporter.debug(f"bytecode for {runtime.name}: all {len(groups)} distributions cached")
         for record, key in keys.items():
-            archive = _cached(key)
+            archive = archives[record] or _stored_or_built(key, work / f"bytecode-{rt}")
             if archive is None:
                 continue
             owner = groups[record][0].owner
@@ -128,8 +131,10 @@ def _key(python: str, runtime: Runtime, runtime_root: str, members: list[Entry])
     return cache_key("bytecode", runtime.version, Path(python).name, runtime_root, sources)
 
 
-def _cached(key: str) -> Path | None:
-    path = cache_root() / "bytecode" / key[:2] / key / "bytecode.zip"
+def _stored_or_built(key: str, root: Path) -> Path | None:
+    """A group's archive just compiled: kept in the cache, or left in *root* where the cache
+    could not take it."""
+    path = root / "bytecode-archives" / f"{key}.zip"
     return path if path.is_file() else None
 
 
@@ -155,7 +160,10 @@ def _compile_missing(
                     pyc = _pyc_path(entry.path, runtime.version)
                     if (root / pyc).is_file():
                         zf.write(root / pyc, pyc)
-            store_file("bytecode", keys[record], "bytecode.zip", built)
+            kept = root / "bytecode-archives" / f"{keys[record]}.zip"
+            kept.parent.mkdir(exist_ok=True)
+            built.replace(kept)
+            store_file("bytecode", keys[record], "bytecode.zip", kept, reporter)
         reporter.debug(f"  compiled {json.dumps(record)}", level=2)
 
 

@@ -4,12 +4,12 @@ resolved and fetched into one wheel per package for a runtime, locally or inside
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import requirements as _requirements
 from ._report import Reporter
+from ._scratch import folder_beside
 from .cache import refresh_requested, sha256_file
 from .commands import Stages
 from .config import ArtifactConfig
@@ -138,5 +138,4 @@ def container_staging(output_dir: Path) -> Path:
     """A folder for files a container sees, inside the project's output folder, never the
     system's temporary folder, which engines that run in a VM (Finch, Docker Desktop, Podman
     machine) do not share by default."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".hatch-lambda-stage-", dir=output_dir))
+    return folder_beside(output_dir / "stage", "hatch-lambda-stage")

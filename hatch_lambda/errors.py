@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Iterable
 
@@ -12,6 +13,26 @@ _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@
 def redact(text: str) -> str:
     """Replace the user-info part of every URL in *text* with ``***``."""
     return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
+_OS_ADVICE = {
+    errno.ENOSPC: "free some space on that disk, or point the output or cache folder elsewhere",
+    errno.EDQUOT: "free some space within your quota, or point the output or cache folder elsewhere",
+    errno.EACCES: "check who owns it and its permissions",
+    errno.EPERM: "check who owns it and its permissions",
+    errno.EROFS: "it is on a read-only file system: point the output or cache folder elsewhere",
+    errno.ENOTDIR: "a file stands where a folder is needed: move it away",
+    errno.EEXIST: "something is in the way there: move it away",
+    errno.EISDIR: "a folder stands where a file is needed: move it away",
+}
+
+
+def os_problem(exc: OSError, doing: str) -> str:
+    """An OS error as a sentence: what was being done, to which path, why, and what to do."""
+    where = f" {exc.filename}" if exc.filename else ""
+    why = exc.strerror or str(exc)
+    advice = _OS_ADVICE.get(exc.errno or 0, "check the path and try again")
+    return f"cannot {doing}{where}: {why}; {advice}"
 
 
 class HatchLambdaError(Exception):

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from .cache import sha256_file
+from ._scratch import beside, folder_beside, remove_quietly, sweep
+from .cache import copy_hashed
 from .config import ArtifactConfig, LambdaConfig
+from .errors import ConfigError
 from .wheelhouse import Wheel
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def _escape(name: str) -> str:
@@ -47,27 +57,122 @@ def remove_artifacts(directory: Path, project_name: str) -> list[Path]:
     return removed
 
 
-def output_directory(config: LambdaConfig, project_root: Path, wheel_directory: Path) -> Path:
-    """Where a relative ``directory`` points: the project root, as for any Hatch setting.
+@dataclass(frozen=True)
+class OutputFolder:
+    path: Path
+    note: str | None = None
+    """Said in the output: the folder is outside the project."""
 
-    The exception is a build from an unpacked sdist (``python -m build`` does that in a temporary
-    folder that is deleted afterwards): there the artifact goes beside the wheel's output folder,
-    which is the project's ``dist/``.
+
+def _names_project(folder: Path, project_name: str) -> bool:
+    try:
+        data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+        name = data["project"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(name, str) and canonicalize_name(name) == canonicalize_name(project_name)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def output_folder(
+    directory: str, *, project_root: Path, wheel_directory: Path, project_name: str, key: str
+) -> OutputFolder:
+    """Where the artifacts go: ``directory``, relative to the project's folder, as for any Hatch
+    setting. Never into the wheel's own output folder, where ``twine upload dist/*`` would refuse
+    them.
+
+    ``python -m build`` builds the wheel from an unpacked copy of the sdist in a temporary folder.
+    The project's folder is then the one that holds its ``pyproject.toml`` among the wheel's output
+    folder (``--outdir .``), the folder above it (the default ``dist/``) and the folder the build
+    was started from; if none does, a relative ``directory`` has no safe meaning, and the build
+    stops rather than write outside the project.
     """
-    in_sdist = (project_root / "PKG-INFO").is_file()
-    base = wheel_directory.resolve().parent if in_sdist else project_root
-    return (base / config.directory).resolve()
+    root = project_root.resolve()
+    wheels = wheel_directory.resolve()
+    if (project_root / "PKG-INFO").is_file() and not Path(directory).is_absolute():
+        started = os.environ.get("PWD")
+        candidates = [wheels, wheels.parent, *([Path(started).resolve()] if started else [])]
+        found = next((c for c in candidates if _names_project(c, project_name)), None)
+        if found is None:
+            raise ConfigError([
+                f"{key}.directory = {directory!r} is relative to the project's folder, which "
+                f"this build cannot see: it runs from an unpacked sdist, and {wheels} (the "
+                "wheel's output folder) is not in the project. Build from the project's folder, "
+                "or set directory to an absolute path"
+            ])  # fmt: skip
+        root = found
+    path = (root / directory).resolve()
+    if path == wheels or (wheels != root and _is_within(path, wheels)):
+        raise ConfigError([
+            f"{key}.directory = {directory!r} puts the Lambda artifacts into {wheels}, the wheel's "
+            "own output folder: `twine upload` of that folder would refuse the zips and manifests. "
+            "Use a folder of their own, such as the default 'dist-lambda'"
+        ])  # fmt: skip
+    note = None
+    if not _is_within(path, root):
+        note = f"Lambda artifacts go to {path}, outside the project ({root}), as configured"
+    return OutputFolder(path, note)
+
+
+def output_directory(config: LambdaConfig, project_root: Path, wheel_directory: Path) -> Path:
+    """The output folder, for cleaning: where a build would write, or the best guess of it."""
+    try:
+        return output_folder(
+            config.directory, project_root=project_root, wheel_directory=wheel_directory,
+            project_name="", key="directory",
+        ).path  # fmt: skip
+    except ConfigError:
+        return (project_root / config.directory).resolve()
+
+
+class ArtifactPair:
+    """An artifact and its manifest, written under temporary names and put in place as a pair.
+
+    The old manifest goes first and the new one comes last, so a manifest never describes bytes
+    that are not beside it: a build stopped in between leaves an artifact without a manifest,
+    which the next build puts right (it rewrites the manifest, or both).
+    """
+
+    def __init__(self, artifact: Path, manifest: Path) -> None:
+        self.artifact = artifact
+        self.manifest = manifest
+        self.artifact_tmp = beside(artifact)
+        self.manifest_tmp = beside(manifest)
+
+    def commit(self, *, artifact: bool = True) -> None:
+        """Put the new manifest in place, and the new artifact with it unless *artifact* is
+        false (the one already there holds the same bytes)."""
+        if artifact:
+            remove_quietly(self.manifest)
+            self.artifact_tmp.chmod(0o644)
+            self.artifact_tmp.replace(self.artifact)
+        self.manifest_tmp.chmod(0o644)
+        self.manifest_tmp.replace(self.manifest)
+
+    def __enter__(self) -> ArtifactPair:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        remove_quietly(self.artifact_tmp)
+        remove_quietly(self.manifest_tmp)
+
+
+def sweep_output(directory: Path) -> list[Path]:
+    """The temporary files and folders of dead builds in the output folder."""
+    return sweep(directory, ".")
 
 
 def write_wheelhouse(
     selected: Mapping[str, Sequence[Wheel]],
     project: Wheel | None,
-    staging: Path,
     destination: Path,
-) -> dict[str, object]:
-    """The wheels of each runtime in one folder with a hash-pinned ``requirements.txt``, put at
-    *destination* once whole; returns what the manifest says of it."""
-    staging.mkdir(parents=True)
+) -> tuple[Path, dict[str, object]]:
+    """The wheels of each runtime in a new folder beside *destination*, with a hash-pinned
+    ``requirements.txt``; returns it and what the manifest says of it."""
+    staging = folder_beside(destination, destination.name)
     files: dict[str, tuple[str, str, Path, list[str]]] = {}
     for rt, wheels in selected.items():
         for w in [*wheels, *([project] if project else [])]:
@@ -82,15 +187,15 @@ def write_wheelhouse(
         if len(rts) < len(selected):
             # Several runtimes may need different releases: each pin says which it is for.
             marker = " ; " + " or ".join(f"python_version == '{rt[6:]}'" for rt in rts)
-        hashes = " ".join(f"--hash=sha256:{sha256_file(p)}" for p, _ in sorted(entries))
-        lines.append(f"{name}=={version}{marker} {hashes}\n")
-        for path, _ in entries:
-            shutil.copy2(path, staging / path.name)
+        hashes = []
+        for path, _ in sorted(entries):
+            # Hashed as copied: the pins vouch for the bytes in the folder, wherever they came from.
+            hashes.append(f"--hash=sha256:{copy_hashed(path, staging / path.name)}")
+        lines.append(f"{name}=={version}{marker} {' '.join(hashes)}\n")
     (staging / "requirements.txt").write_text("".join(lines), encoding="utf-8")
-    _replace_folder(staging, destination)
-    size = sum(p.stat().st_size for p in destination.iterdir())
+    size = sum(p.stat().st_size for p in staging.iterdir())
     folder = destination.name
-    return {
+    return staging, {
         "folder": folder,
         "files": len(files) + 1,
         "size": size,
@@ -98,12 +203,16 @@ def write_wheelhouse(
     }
 
 
-def _replace_folder(staging: Path, destination: Path) -> None:
-    """Put *staging* at *destination*, replacing an earlier folder only once the new one is whole."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    old = destination.with_name(f".{destination.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if destination.exists():
-        destination.rename(old)
-    shutil.move(str(staging), destination)
-    shutil.rmtree(old, ignore_errors=True)
+def place_wheelhouse(staging: Path, destination: Path, pair: ArtifactPair) -> None:
+    """Put the folder *staging* at *destination* and the pair's manifest beside it: the old
+    manifest goes first, the new one comes last, as for a zip."""
+    remove_quietly(pair.manifest)
+    old = folder_beside(destination, f"{destination.name}.old")
+    try:
+        if destination.exists():
+            old.rmdir()
+            destination.rename(old)
+        staging.rename(destination)
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+    pair.commit(artifact=False)

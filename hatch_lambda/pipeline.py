@@ -7,7 +7,7 @@ audit -> archive, in ``_assemble``) -> manifest.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +17,23 @@ from hatchling.builders.utils import get_reproducible_timestamp
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
 from ._report import Reporter
-from .cache import cache_key, sha256_file
+from ._scratch import sweep_system, system_folder
+from ._timestamp import zip_date_time
+from .cache import cache_key, prepare_cache, sha256_file
 from .collect import Collected, Collector
 from .commands import Stages
 from .config import ArtifactConfig, LambdaConfig
-from .errors import HatchLambdaError
+from .errors import HatchLambdaError, os_problem
 from .manifest import manifest_data, package_entries, write_manifest
-from .outputs import artifact_stem, output_directory, remove_artifacts, write_wheelhouse
+from .outputs import (
+    ArtifactPair,
+    artifact_stem,
+    output_directory,
+    place_wheelhouse,
+    remove_artifacts,
+    sweep_output,
+    write_wheelhouse,
+)
 from .reuse import Remembered, remember, reuse
 from .selection import Selection, select
 from .wheelhouse import Wheel
@@ -99,15 +109,18 @@ class _Builder:
             return self._wheelhouse(artifact)
         key = self._key(artifact)
         zip_path = self.output_dir / f"{artifact.stem}.zip"
-        manifest_path = zip_path.with_suffix(".json")
-        kept = reuse(key, zip_path, manifest_path)
-        if kept is not None:
-            self.reporter.info(f"Nothing changed since {zip_path.name} was last built: reusing it")
-            return BuildResult(config, zip_path, manifest_path, label, kept.size,
-                               kept.code_sha256, kept.dists, kept.sizes)  # fmt: skip
-        result = self._zip(artifact, zip_path, manifest_path)
-        remember(key, zip_path, manifest_path,
-                 Remembered(result.size, result.code_sha256, result.dists, result.sizes))  # fmt: skip
+        with ArtifactPair(zip_path, zip_path.with_suffix(".json")) as pair:
+            kept = reuse(key, pair, self.reporter)
+            if kept is not None:
+                self.reporter.info(
+                    f"Nothing changed since {zip_path.name} was last built: reusing it"
+                )
+                return BuildResult(config, pair.artifact, pair.manifest, label, kept.size,
+                                   kept.code_sha256, kept.dists, kept.sizes)  # fmt: skip
+            result, sha256 = self._zip(artifact, pair)
+            pair.commit()
+        remember(pair, key, Remembered(result.size, result.code_sha256, sha256, result.dists,
+                                       result.sizes), self.reporter)  # fmt: skip
         return result
 
     def _select(self, config: ArtifactConfig, collected: Collected) -> Selection:
@@ -136,7 +149,8 @@ class _Builder:
             get_reproducible_timestamp(), artifact.left_out,
         )  # fmt: skip
 
-    def _zip(self, artifact: _Artifact, zip_path: Path, manifest_path: Path) -> BuildResult:
+    def _zip(self, artifact: _Artifact, pair: ArtifactPair) -> tuple[BuildResult, str]:
+        """The zip and its manifest, written to the pair's temporary names."""
         from ._assemble import Assembler, Layer, ZipJob  # only when a zip is built: see there
 
         config = artifact.config
@@ -148,7 +162,7 @@ class _Builder:
             artifact.selected,
             {n: Layer(self.layers[n].dists, self.layers[n].sizes) for n in config.layers},
         )  # fmt: skip
-        done = self._assembler.assemble(job, zip_path)
+        done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive
         if archive.size > config.warn_zipped_size:
             self.reporter.warning(
@@ -156,14 +170,15 @@ class _Builder:
                 f"{config.warn_zipped_size:,}: Lambda refuses a direct upload this large; "
                 "deploy it through S3"
             )
-        self._manifest(artifact, manifest_path, done.locations, archive=archive)
+        self._manifest(artifact, pair.manifest_tmp, done.locations, archive=archive)
         project = self._project(config)
         dists = {
             rt: {canonicalize_name(w.name): w.version for w in [*ws, *project]}
             for rt, ws in artifact.selected.items()
         }
-        return BuildResult(config, archive.path, manifest_path, artifact.label, archive.size,
-                           archive.code_sha256, dists, done.sizes)  # fmt: skip
+        result = BuildResult(config, archive.path, pair.manifest, artifact.label, archive.size,
+                             archive.code_sha256, dists, done.sizes)  # fmt: skip
+        return result, archive.sha256
 
     def _project(self, config: ArtifactConfig) -> list[Wheel]:
         return [] if config.contents == "dependencies" else [self.project]
@@ -188,15 +203,19 @@ class _Builder:
     def _wheelhouse(self, artifact: _Artifact) -> BuildResult:
         project = self._project(artifact.config)
         destination = self.output_dir / f"{artifact.stem}-wheelhouse"
-        described = write_wheelhouse(
-            artifact.selected, project[0] if project else None,
-            self.work / f"{artifact.stem}-wheelhouse", destination,
-        )  # fmt: skip
-        manifest = self.output_dir / f"{artifact.stem}.json"
-        self._manifest(artifact, manifest, {}, archive=None, wheelhouse=described)
+        with ArtifactPair(destination, self.output_dir / f"{artifact.stem}.json") as pair:
+            staging, described = write_wheelhouse(
+                artifact.selected, project[0] if project else None, destination
+            )
+            try:
+                self._manifest(artifact, pair.manifest_tmp, {}, archive=None,
+                               wheelhouse=described)  # fmt: skip
+                place_wheelhouse(staging, destination, pair)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
         size = described["size"]
         assert isinstance(size, int)
-        return BuildResult(artifact.config, destination, manifest, artifact.label, size, None)
+        return BuildResult(artifact.config, destination, pair.manifest, artifact.label, size, None)
 
 
 def build_artifacts(
@@ -212,13 +231,25 @@ def build_artifacts(
     project = Wheel(str(name), str(version), project_wheel)
     ordered: Sequence[ArtifactConfig] = sorted(config.artifacts, key=lambda a: a.kind != "layer")
     results: list[BuildResult] = []
-    with tempfile.TemporaryDirectory(prefix="hatch-lambda-") as tmp:
-        builder = _Builder(project, project_root, Path(tmp), output_dir, reporter)
-        for artifact in ordered:
-            result = builder.build(artifact)
-            if artifact.kind == "layer" and artifact.name:
-                builder.layers[artifact.name] = result
-            results.append(result)
+    warning = zip_date_time()[1]
+    if warning and any(a.kind != "wheelhouse" for a in ordered):
+        reporter.warning(warning)
+    try:
+        debris = [*prepare_cache(), *sweep_output(output_dir), *sweep_system()]
+        if debris:
+            reporter.info(f"Removed {len(debris)} temporary files left by interrupted builds")
+            for path in debris:
+                reporter.debug(f"  removed {path}")
+        with system_folder() as tmp:
+            builder = _Builder(project, project_root, tmp, output_dir, reporter)
+            for artifact in ordered:
+                result = builder.build(artifact)
+                if artifact.kind == "layer" and artifact.name:
+                    builder.layers[artifact.name] = result
+                results.append(result)
+    except OSError as exc:
+        # What no stage turned into a message of its own: still never a traceback.
+        raise HatchLambdaError(os_problem(exc, "write")) from exc
     return results
 
 

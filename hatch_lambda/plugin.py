@@ -8,7 +8,6 @@ needs. The configuration and the pipeline are imported when a build runs.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -22,6 +21,7 @@ from .errors import HatchLambdaError
 
 if TYPE_CHECKING:
     from .config import LambdaConfig
+    from .outputs import OutputFolder
     from .pipeline import BuildResult
 
 PLUGIN_NAME = "lambda"
@@ -59,6 +59,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._config: LambdaConfig | None = None
+        self._output: OutputFolder | None = None
 
     def _key_path(self) -> str:
         hooks = self.build_config.target_config.get("hooks", {})
@@ -81,24 +82,32 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
             self.app.display_debug(f"hatch-lambda: skipped: {reason}")
             return
         from .config import load_and_validate_config
+        from .outputs import output_folder
 
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
             self._config = load_and_validate_config(self.config, key_path=self._key_path())
+            self._output = output_folder(
+                self._config.directory, project_root=Path(self.root),
+                wheel_directory=Path(self.directory), project_name=self.metadata.core.name,
+                key=self._key_path(),
+            )  # fmt: skip
         except HatchLambdaError as exc:
             _abort(self.app, exc)
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        if self._config is None:
+        if self._config is None or self._output is None:
             return
-        from .pipeline import build_artifacts, output_directory
+        from .pipeline import build_artifacts
 
+        if self._output.note:
+            self.app.display_info(f"hatch-lambda: {self._output.note}")
         try:
             results = build_artifacts(
                 self._config,
                 project_wheel=Path(artifact_path),
                 project_root=Path(self.root),
-                output_dir=output_directory(self._config, Path(self.root), Path(self.directory)),
+                output_dir=self._output.path,
                 reporter=AppReporter(self.app),
             )
         except HatchLambdaError as exc:
@@ -116,8 +125,17 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
             return  # the build itself will report the problem
         root = Path(self.root)
         directory = output_directory(config, root, Path(self.directory))
-        for path in remove_artifacts(directory, self.metadata.core.name):
+        for path in [*remove_artifacts(directory, self.metadata.core.name), *_sweep(directory)]:
             self.app.display_debug(f"hatch-lambda: removed {path}")
+
+
+def _sweep(directory: Path) -> list[Path]:
+    """What interrupted builds left in the output, cache and temporary folders."""
+    from ._scratch import sweep, sweep_system
+    from .cache import cache_root
+    from .outputs import sweep_output
+
+    return [*sweep_output(directory), *sweep(cache_root() / "tmp"), *sweep_system()]
 
 
 class LambdaBuilderConfig(BuilderConfig):
@@ -151,6 +169,13 @@ def _lambda_table(config: BuilderConfig) -> tuple[Mapping[str, Any], str, frozen
     return own, f"tool.hatch.build.targets.{PLUGIN_NAME}", HATCHLING_TARGET_KEYS
 
 
+def _wheel_directory(config: BuilderConfig, root: Path) -> Path:
+    build = config.build_config
+    wheel = build.get("targets", {}).get("wheel", {})
+    directory = wheel.get("directory") or build.get("directory") or "dist"
+    return (root / str(directory)).resolve()
+
+
 class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
     """`hatch build -t lambda`: the Lambda artifact alone (its wheel is built in a temp folder)."""
 
@@ -169,11 +194,14 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
     def clean(self, directory: str, versions: list[str]) -> None:
         from .outputs import remove_artifacts
 
-        remove_artifacts(Path(directory), self.metadata.core.name)
+        for path in [*remove_artifacts(Path(directory), self.metadata.core.name),
+                     *_sweep(Path(directory))]:  # fmt: skip
+            self.app.display_debug(f"hatch-lambda: removed {path}")
 
     def build_standard(self, directory: str, **build_data: Any) -> str:
         from hatchling.builders.wheel import WheelBuilder
 
+        from ._scratch import system_folder
         from .config import load_and_validate_config
         from .pipeline import build_artifacts
 
@@ -184,11 +212,18 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
             )
         except HatchLambdaError as exc:
             _abort(self.app, exc)
-        with tempfile.TemporaryDirectory(prefix="hatch-lambda-wheel-") as tmp, _inside_builder():
+        wheels = _wheel_directory(self.config, Path(self.root))
+        if Path(directory).resolve() == wheels:
+            _abort(self.app, HatchLambdaError(
+                f"the lambda target's directory is {wheels}, the wheel's own output folder: "
+                "`twine upload` of that folder would refuse the zips and manifests. Use a folder "
+                "of their own, such as the default 'dist-lambda'"
+            ))  # fmt: skip
+        with system_folder("wheel-") as tmp, _inside_builder():
             wheel_builder = WheelBuilder(
                 self.root, plugin_manager=self.plugin_manager, metadata=self.metadata, app=self.app
             )
-            wheel = Path(next(iter(wheel_builder.build(directory=tmp, versions=["standard"]))))
+            wheel = Path(next(iter(wheel_builder.build(directory=str(tmp), versions=["standard"]))))
             try:
                 results = build_artifacts(
                     config,

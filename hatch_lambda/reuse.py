@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +9,9 @@ from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from .cache import code_sha256 as code_sha256_of
-from .cache import load_json, store_file, store_json, stored_file
+from ._report import Reporter
+from .cache import copy_stored, evict, load_json, sha256_file, store_file, store_json
+from .outputs import ArtifactPair
 
 
 @dataclass(frozen=True)
@@ -20,48 +20,62 @@ class Remembered:
 
     size: int
     code_sha256: str | None
+    sha256: str
     dists: Mapping[str, Mapping[NormalizedName, str]]
     sizes: Mapping[str, int]
 
 
-def reuse(key: str, zip_path: Path, manifest_path: Path) -> Remembered | None:
-    """Copy the artifact and manifest kept under *key* into place; None if there are none."""
-    data = load_json("artifact", key)
-    archive = stored_file("artifact", key, "archive.zip")
-    manifest = stored_file("artifact", key, "manifest.json")
-    if not isinstance(data, dict) or archive is None or manifest is None:
-        return None
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    for source, destination in ((archive, zip_path), (manifest, manifest_path)):
-        if _same_file(source, destination, data.get("code_sha256")):
-            continue  # the last build left exactly these bytes there: nothing to write
-        tmp = destination.with_name(f".{destination.name}.reuse")
-        shutil.copyfile(source, tmp)
-        tmp.chmod(0o644)
-        tmp.replace(destination)
-    dists = {rt: {canonicalize_name(k): v for k, v in d.items()} for rt, d in data["dists"].items()}
-    return Remembered(data["size"], data["code_sha256"], dists, data["sizes"])
-
-
-def remember(key: str, zip_path: Path, manifest_path: Path, what: Remembered) -> None:
-    store_file("artifact", key, "archive.zip", zip_path)
-    store_file("artifact", key, "manifest.json", manifest_path)
-    data: dict[str, Any] = {
-        "size": what.size, "code_sha256": what.code_sha256, "sizes": dict(what.sizes),
-        "dists": {rt: dict(d) for rt, d in what.dists.items()},
-    }  # fmt: skip
-    store_json("artifact", key, data)
-
-
-def _same_file(source: Path, destination: Path, code_sha256: object) -> bool:
-    """Whether *destination* already holds the bytes of *source*: reading it to compare costs
-    less than writing it again. A zip is compared with its recorded digest, so the cached copy
-    is not read at all."""
+def _remembered(data: Any) -> Remembered | None:
     try:
-        if destination.stat().st_size != source.stat().st_size:
-            return False
-        if destination.suffix == ".zip" and isinstance(code_sha256, str):
-            return code_sha256_of(destination) == code_sha256
-        return destination.read_bytes() == source.read_bytes()
+        dists = {
+            rt: {canonicalize_name(k): str(v) for k, v in d.items()}
+            for rt, d in data["dists"].items()
+        }
+        return Remembered(int(data["size"]), data["code_sha256"], str(data["sha256"]), dists,
+                          {str(k): int(v) for k, v in data["sizes"].items()})  # fmt: skip
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+
+
+def reuse(key: str, pair: ArtifactPair, reporter: Reporter) -> Remembered | None:
+    """Put the artifact and manifest kept under *key* in place, each verified as it is copied;
+    None if there are none or they are damaged (then removed, and built again)."""
+    what = _remembered(load_json("artifact", key, reporter))
+    if what is None:
+        evict("artifact", key)
+        return None
+    # A zip already there with exactly these bytes is left alone: no write, no new mtime.
+    zip_there = _holds(pair.artifact, what)
+    if not zip_there and not copy_stored("artifact", key, "archive.zip", pair.artifact_tmp,
+                                         reporter):  # fmt: skip
+        return None
+    if not copy_stored("artifact", key, "manifest.json", pair.manifest_tmp, reporter):
+        return None
+    if not (zip_there and _same_bytes(pair.manifest_tmp, pair.manifest)):
+        pair.commit(artifact=not zip_there)
+    return what
+
+
+def remember(pair: ArtifactPair, key: str, what: Remembered, reporter: Reporter) -> None:
+    """Keep the artifact just put in place. A failure to is a warning, never a failed build."""
+    store_file("artifact", key, "archive.zip", pair.artifact, reporter)
+    store_file("artifact", key, "manifest.json", pair.manifest, reporter)
+    data: dict[str, Any] = {
+        "size": what.size, "code_sha256": what.code_sha256, "sha256": what.sha256,
+        "sizes": dict(what.sizes), "dists": {rt: dict(d) for rt, d in what.dists.items()},
+    }  # fmt: skip
+    store_json("artifact", key, data, reporter)
+
+
+def _holds(path: Path, what: Remembered) -> bool:
+    try:
+        return path.stat().st_size == what.size and sha256_file(path) == what.sha256
+    except OSError:
+        return False
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes()
     except OSError:
         return False

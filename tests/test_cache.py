@@ -135,8 +135,10 @@ def test_a_damaged_cache_entry_is_rebuilt(app: Project) -> None:
         data.write_text("{not json")
     proc = app.build_wheel()
     assert "Resolving" in proc.stderr
+    assert "does not match its digest; removed it" in proc.stderr
     assert app.only_zip().read_bytes() == before
-    assert json.loads(next(cache.glob("artifact/*/*/data.json")).read_text())["size"] == len(before)
+    head, _, body = next(cache.glob("artifact/*/*/data.json")).read_text().partition("\n")
+    assert head.startswith("sha256=") and json.loads(body)["size"] == len(before)
 
 
 def test_a_code_change_with_bytecode_recompiles_only_the_project(

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Union
 
 from installer.records import parse_record_file
 
+from .._report import Reporter
 from ..bundle import Entry, Reader, ZipMember
 from ..cache import cache_key, load_json, store_json
 from ..errors import InstallError
@@ -108,8 +109,12 @@ class ElfFacts:
     """The ELF facts of entries. Members of the wheels in *digests* (path -> sha256) are read a
     wheel at a time and kept in the cache under that digest; anything else is read on demand."""
 
-    def __init__(self, reader: Reader, machine: str, digests: Mapping[Path, str] = {}) -> None:
+    def __init__(
+        self, reader: Reader, machine: str, digests: Mapping[Path, str] = {},
+        reporter: Reporter | None = None,
+    ) -> None:  # fmt: skip
         self.reader = reader
+        self.reporter = reporter
         self.machine = machine
         self.digests = dict(digests)
         self._wheels: dict[Path, dict[str, Fact]] = {}
@@ -123,13 +128,14 @@ class ElfFacts:
                 missing, pool.map(lambda w: _read_wheel(w, self.machine), missing)
             ):
                 self._wheels[wheel] = facts
-                store_json("facts", self._key(wheel), {m: _encode(f) for m, f in facts.items()})
+                store_json("facts", self._key(wheel), {m: _encode(f) for m, f in facts.items()},
+                           self.reporter)  # fmt: skip
 
     def _key(self, wheel: Path) -> str:
         return cache_key("facts", self.digests[wheel], self.machine)
 
     def _load(self, wheel: Path) -> bool:
-        data = load_json("facts", self._key(wheel))
+        data = load_json("facts", self._key(wheel), self.reporter)
         if not isinstance(data, dict):
             return False
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
-import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,15 @@ from packaging.tags import Tag
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from .._report import Reporter
-from ..cache import REFRESH_ENV, cache_key, file_slot, load_json, sha256_file, store_json
+from ..cache import (
+    REFRESH_ENV,
+    cache_key,
+    keep_file,
+    load_json,
+    sha256_file,
+    store_json,
+    verified_file,
+)
 from ..errors import ResolutionError, ToolError, WheelSelectionError
 from ..requirements import LockedSet, Requirements, RequirementSet
 from ..requirements._pylock import pins_from_pylock
@@ -69,6 +77,7 @@ def _resolve(
     indexes: Indexes,
     workdir: Path,
     reporter: Reporter,
+    refresh: bool,
 ) -> Pylock:
     """Resolve wheels only, then allow sdists just for the packages the resolver says lack one.
 
@@ -82,7 +91,7 @@ def _resolve(
         try:
             return backend(
                 requirements, target, indexes, sdists=sdists,
-                workdir=workdir / f"round{round_}", reporter=reporter,
+                workdir=workdir / f"round{round_}", reporter=reporter, refresh=refresh,
             )  # fmt: skip
         except ToolError as exc:
             wanted = packages_needing_sdists(exc) - sdists
@@ -115,7 +124,7 @@ def build_wheelhouse(
     a refresh is asked for (``refresh = true``, ``HATCH_LAMBDA_REFRESH=1``).
     """
     key = _cache_key(requirements, target, indexes, resolver, custom_platforms)
-    cached = None if refresh else _cached_wheels(key)
+    cached = None if refresh else _cached_wheels(key, reporter)
     if cached is not None:
         what = "lock" if isinstance(requirements, LockedSet) else "requirements"
         reporter.info(
@@ -125,9 +134,9 @@ def build_wheelhouse(
         return cached
     wheels = _build_wheelhouse(
         requirements, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
-        workdir=workdir, reporter=reporter,
+        workdir=workdir, reporter=reporter, refresh=refresh,
     )  # fmt: skip
-    return _store_wheels(key, wheels)
+    return _store_wheels(key, wheels, reporter)
 
 
 def _cache_key(
@@ -157,33 +166,42 @@ def _resolver_version(backend: str) -> str:
         return "pip (missing)"
 
 
-def _cached_wheels(key: str) -> list[Wheel] | None:
-    data = load_json("wheelhouse", key)
+_WORKERS = 2  # hashlib releases the GIL: files are verified side by side
+
+
+def _cached_wheels(key: str, reporter: Reporter) -> list[Wheel] | None:
+    """The wheels of an earlier resolution, each verified against its digest: a file that was
+    removed or changed sends the build back to resolving and fetching (which replaces it)."""
+    data = load_json("wheelhouse", key, reporter)
     if not isinstance(data, list):
         return None
-    wheels = []
-    for item in data:
-        path = file_slot(item["sha256"], item["filename"])
-        if not path.is_file():
-            return None  # a file was cleaned away: resolve again
-        wheels.append(Wheel(item["name"], item["version"], path, item["sdist"], item["sha256"]))
-    return wheels
+    try:
+        items = [(str(i["name"]), str(i["version"]), str(i["filename"]), str(i["sha256"]),
+                  bool(i["sdist"])) for i in data]  # fmt: skip
+    except (TypeError, KeyError):
+        return None
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        paths = list(pool.map(lambda i: verified_file(i[3], i[2], reporter), items))
+    if any(p is None for p in paths):
+        return None
+    return [
+        Wheel(name, version, path, sdist, digest)
+        for (name, version, _, digest, sdist), path in zip(items, paths)
+        if path is not None
+    ]
 
 
-def _store_wheels(key: str, wheels: list[Wheel]) -> list[Wheel]:
+def _store_wheels(key: str, wheels: list[Wheel], reporter: Reporter) -> list[Wheel]:
     """Keep the wheels and the list; returns the wheels with their digests known."""
     data = []
     known = []
     for wheel in wheels:
         digest = sha256_file(wheel.path)
-        slot = file_slot(digest, wheel.path.name)
-        if not slot.is_file():  # a wheel built here from an sdist is kept too
-            slot.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(wheel.path, slot)
+        keep_file(wheel.path, digest, reporter)  # a wheel built here from an sdist is kept too
         data.append({"name": wheel.name, "version": wheel.version, "filename": wheel.path.name,
                      "sha256": digest, "sdist": wheel.built_from_sdist})  # fmt: skip
         known.append(dataclasses.replace(wheel, known_sha256=digest))
-    store_json("wheelhouse", key, data)
+    store_json("wheelhouse", key, data, reporter)
     return known
 
 
@@ -196,6 +214,7 @@ def _build_wheelhouse(
     custom_platforms: bool,
     workdir: Path,
     reporter: Reporter,
+    refresh: bool,
 ) -> list[Wheel]:
     if isinstance(requirements, RequirementSet):
         lines = requirements.lines()
@@ -208,7 +227,7 @@ def _build_wheelhouse(
         )
         lock = _resolve(
             backend, requirements=lines, target=target, indexes=indexes,
-            workdir=workdir / "resolve", reporter=reporter,
+            workdir=workdir / "resolve", reporter=reporter, refresh=refresh,
         )  # fmt: skip
         pins = pins_from_pylock(
             lock, where=f"{backend}'s resolution", environment=target.marker_environment()
@@ -221,7 +240,7 @@ def _build_wheelhouse(
     if not pins:
         return []
     chosen = choose(pins, target)
-    paths = fetch(chosen, workdir / "downloads", indexes, reporter)
+    paths = fetch(chosen, workdir / "downloads", indexes, reporter, refresh=refresh)
 
     wheels: list[Wheel] = []
     for item, path in zip(chosen, paths):
@@ -231,7 +250,7 @@ def _build_wheelhouse(
         else:
             built = build_wheel(
                 item, path, target, indexes, use_uv=resolver != "pip",
-                workdir=workdir / "sdists", reporter=reporter,
+                workdir=workdir / "sdists", reporter=reporter, refresh=refresh,
             )  # fmt: skip
             wheels.append(Wheel(item.name, version, built, built_from_sdist=True))
     _check_tags(wheels, target)

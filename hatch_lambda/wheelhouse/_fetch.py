@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -16,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from filelock import FileLock
 
 from .._report import Reporter
-from ..cache import file_slot, sha256_file
+from ..cache import file_slot, sha256_file, temporary, verified_file
 from ..errors import FetchError
 from ._indexes import Indexes, strip_credentials
 from ._select import Chosen
@@ -57,55 +55,57 @@ def _check_locked(item: Chosen, path: Path, digest: str | None) -> Path:
     return path
 
 
-def _fetch_one(item: Chosen, workdir: Path, indexes: Indexes) -> Path:
+def _fetch_one(item: Chosen, workdir: Path, indexes: Indexes, reporter: Reporter) -> Path:
     expected = item.hashes.get("sha256")
     local = _local_path(item.url)
     if local is not None and expected is None:
         return _check_locked(item, local, None)
-    slot = file_slot(expected, item.filename) if expected else workdir / item.filename
-    if slot.exists():
-        return _check_locked(item, slot, expected)
+    if expected is None:
+        slot = workdir / item.filename
+    else:
+        kept = verified_file(expected, item.filename, reporter)
+        if kept is not None:
+            return _check_locked(item, kept, expected)
+        slot = file_slot(expected, item.filename)
     slot.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(slot) + ".lock"):
-        if slot.exists():
-            return slot
-        fd, tmp_name = tempfile.mkstemp(dir=slot.parent, prefix=".part-")
-        os.close(fd)
-        tmp = Path(tmp_name)
+        if expected is not None and slot.exists():
+            return _check_locked(item, slot, expected)  # fetched by another build meanwhile
         try:
-            if local is not None:
-                shutil.copyfile(local, tmp)
-            else:
-                _download(item.url, tmp, indexes)
-            if expected is not None:
-                actual = sha256_file(tmp)
-                if actual != expected:
-                    raise FetchError(
-                        f"{item.filename} ({item.label}) failed its hash check: expected sha256 "
-                        f"{expected}, got {actual}. The file at {strip_credentials(item.url)} is not "
-                        "the one that was resolved or locked; check the index, then rebuild."
-                    )
-            tmp.replace(slot)
+            with temporary(item.filename) as tmp:
+                if local is not None:
+                    shutil.copyfile(local, tmp)
+                else:
+                    _download(item.url, tmp, indexes)
+                if expected is not None:
+                    actual = sha256_file(tmp)
+                    if actual != expected:
+                        raise FetchError(
+                            f"{item.filename} ({item.label}) failed its hash check: expected "
+                            f"sha256 {expected}, got {actual}. The file at "
+                            f"{strip_credentials(item.url)} is not the one that was resolved or "
+                            "locked; check the index, then rebuild."
+                        )
+                tmp.replace(slot)
         except (OSError, urllib.error.URLError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise FetchError(
                 f"cannot download {item.filename} ({item.label}) from "
                 f"{strip_credentials(item.url)}: {reason}"
             ) from exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
     return _check_locked(item, slot, expected)
 
 
 def fetch(
-    items: Sequence[Chosen], workdir: Path, indexes: Indexes, reporter: Reporter
-) -> list[Path]:
-    """Local paths of *items*, in order; cached files are reused by digest."""
+    items: Sequence[Chosen], workdir: Path, indexes: Indexes, reporter: Reporter,
+    *, refresh: bool = False,
+) -> list[Path]:  # fmt: skip
+    """Local paths of *items*, in order; cached files are reused by digest once verified.
+    (*refresh* needs nothing here: a file kept by its digest cannot go stale.)"""
     workdir.mkdir(parents=True, exist_ok=True)
     reporter.waiting(f"Fetching {len(items)} distribution files")
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        paths = list(pool.map(lambda item: _fetch_one(item, workdir, indexes), items))
+        paths = list(pool.map(lambda item: _fetch_one(item, workdir, indexes, reporter), items))
     for item, path in zip(items, paths):
         reporter.debug(f"  {item.filename} -> {path}", level=2)
     return paths

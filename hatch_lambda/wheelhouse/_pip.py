@@ -27,6 +27,7 @@ def resolve(
     sdists: frozenset[str],
     workdir: Path,
     reporter: Reporter,
+    refresh: bool = False,
 ) -> Pylock:
     workdir.mkdir(parents=True, exist_ok=True)
     source = workdir / "requirements.txt"
@@ -57,6 +58,8 @@ def resolve(
     for platform in target.platforms:
         argv += ["--platform", platform]
     argv.append("--only-binary=:all:")
+    if refresh:  # pip's HTTP cache would serve what the index served before
+        argv.append("--no-cache-dir")
     if sdists:
         argv.append(f"--no-binary={','.join(sorted(sdists))}")
     spec = {"environment": target.marker_environment(), "allow_sdists": bool(sdists)}

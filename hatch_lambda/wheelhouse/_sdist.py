@@ -25,6 +25,7 @@ def build_wheel(
     use_uv: bool,
     workdir: Path,
     reporter: Reporter,
+    refresh: bool = False,
 ) -> Path:
     out = workdir / f"built-{item.name}"
     out.mkdir(parents=True, exist_ok=True)
@@ -41,6 +42,7 @@ def build_wheel(
             sys.executable,
             str(sdist),
         ]
+        argv += ["--refresh"] if refresh else []
         env = {**indexes.uv_env(), "UV_PYTHON_DOWNLOADS": "never"}
     else:
         argv = [
@@ -53,6 +55,7 @@ def build_wheel(
             str(out),
             str(sdist),
         ]
+        argv += ["--no-cache-dir"] if refresh else []
         env = dict(indexes.pip_env())
     try:
         run(argv, what=f"building {item.filename}", reporter=reporter, env=env, cwd=workdir)

@@ -60,6 +60,7 @@ def resolve(
     sdists: frozenset[str],
     workdir: Path,
     reporter: Reporter,
+    refresh: bool = False,
 ) -> Pylock:
     uv = find_uv()
     if uv is None:
@@ -91,6 +92,8 @@ def resolve(
         "--no-progress",
     ]
     argv += ["--only-binary", ":all:"]
+    if refresh:  # uv's own cache would serve what the index served before
+        argv.append("--refresh")
     for name in sorted(sdists):
         argv += ["--no-binary", name]
     run(
