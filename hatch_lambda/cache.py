@@ -270,13 +270,19 @@ def copy_stored(
 
 
 def store_file(
-    kind: str, key: str, name: str, source: Path, reporter: Reporter | None = None
-) -> None:
-    """Keep a copy of *source* under *key*, with its digest beside it."""
+    kind: str, key: str, name: str, source: Path, reporter: Reporter | None = None,
+    *, sha256: str | None = None,
+) -> None:  # fmt: skip
+    """Keep a copy of *source* under *key*, with its digest beside it. A caller that hashed
+    *source* as it wrote it passes *sha256*, and the copy is left to the kernel."""
     slot = _slot(kind, key)
     try:
         with temporary(name) as tmp, temporary(f"{name}.sha256") as sidecar:
-            sidecar.write_text(copy_hashed(source, tmp), encoding="ascii")
+            if sha256 is None:
+                sha256 = copy_hashed(source, tmp)
+            else:
+                shutil.copyfile(source, tmp)
+            sidecar.write_text(sha256, encoding="ascii")
             # The digest first: a file is never there without the digest that vouches for it.
             _place(sidecar, slot / f"{name}.sha256")
             _place(tmp, slot / name)

@@ -3,6 +3,7 @@ resolved and fetched into one wheel per package for a runtime, locally or inside
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,11 @@ class Collector:
         self.stages = stages
         self.reporter = reporter
         self._done: dict[tuple[object, ...], Collected] = {}
+        self._runs = itertools.count()  # each collection its own work folder
+
+    def forget(self) -> None:
+        """Collect afresh from now on (after kept wheels were found damaged and removed)."""
+        self._done.clear()
 
     def collect(self, artifact: ArtifactConfig, runtime: str) -> Collected:
         key = _request(artifact, runtime)
@@ -99,7 +105,7 @@ class Collector:
         )
         wheels = build_wheelhouse(
             reqs, target, indexes, resolver=artifact.resolver, custom_platforms=custom,
-            workdir=self.work / f"collect{len(self._done)}", reporter=reporter,
+            workdir=self.work / f"collect{next(self._runs)}", reporter=reporter,
             refresh=artifact.refresh or refresh_requested(),
         )  # fmt: skip
         return Collected(target, reqs.source, resolver, tuple(wheels))
@@ -114,7 +120,7 @@ class Collector:
                 reqs, target, indexes, artifact, project_root=self.project_root,
                 staging=staging, reporter=self.reporter,
             )  # fmt: skip
-            keep = self.work / f"container{len(self._done)}"
+            keep = self.work / f"container{next(self._runs)}"
             keep.mkdir()
             wheels = []
             for name, version, path, here in built:

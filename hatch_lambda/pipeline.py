@@ -36,7 +36,7 @@ from .outputs import (
 )
 from .reuse import Remembered, remember, reuse
 from .selection import Selection, select
-from .wheelhouse import Wheel
+from .wheelhouse import DamagedWheels, Wheel, verify_kept
 
 if TYPE_CHECKING:
     from ._assemble import Assembler
@@ -91,6 +91,15 @@ class _Builder:
         self._assembler: Assembler | None = None
 
     def build(self, config: ArtifactConfig) -> BuildResult:
+        try:
+            return self._build(config)
+        except DamagedWheels:
+            # They were removed from the cache: collecting again fetches or builds them anew.
+            self.reporter.info("Collecting the requirements again for the wheels removed")
+            self.collector.forget()
+            return self._build(config)
+
+    def _build(self, config: ArtifactConfig) -> BuildResult:
         what = f"{config.kind} {config.name}" if config.name else config.kind
         what += "" if config.kind == "wheelhouse" else " zip"
         runtimes = config.all_runtimes
@@ -117,6 +126,7 @@ class _Builder:
                 )
                 return BuildResult(config, pair.artifact, pair.manifest, label, kept.size,
                                    kept.code_sha256, kept.dists, kept.sizes)  # fmt: skip
+            verify_kept([w for ws in artifact.selected.values() for w in ws], self.reporter)
             result, sha256 = self._zip(artifact, pair)
             pair.commit()
         remember(pair, key, Remembered(result.size, result.code_sha256, sha256, result.dists,
@@ -203,6 +213,7 @@ class _Builder:
     def _wheelhouse(self, artifact: _Artifact) -> BuildResult:
         project = self._project(artifact.config)
         destination = self.output_dir / f"{artifact.stem}-wheelhouse"
+        verify_kept([w for ws in artifact.selected.values() for w in ws], self.reporter)
         with ArtifactPair(destination, self.output_dir / f"{artifact.stem}.json") as pair:
             staging, described = write_wheelhouse(
                 artifact.selected, project[0] if project else None, destination

@@ -58,7 +58,7 @@ def reuse(key: str, pair: ArtifactPair, reporter: Reporter) -> Remembered | None
 
 def remember(pair: ArtifactPair, key: str, what: Remembered, reporter: Reporter) -> None:
     """Keep the artifact just put in place. A failure to is a warning, never a failed build."""
-    store_file("artifact", key, "archive.zip", pair.artifact, reporter)
+    store_file("artifact", key, "archive.zip", pair.artifact, reporter, sha256=what.sha256)
     store_file("artifact", key, "manifest.json", pair.manifest, reporter)
     data: dict[str, Any] = {
         "size": what.size, "code_sha256": what.code_sha256, "sha256": what.sha256,

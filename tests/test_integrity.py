@@ -242,9 +242,7 @@ def _failing(app: Project, *args: str, **env: str) -> str:
     return out
 
 
-def test_a_full_disk_is_a_message_and_leaves_no_partial_file(
-    app: Project, tmp_path: Path
-) -> None:
+def test_a_full_disk_is_a_message_and_leaves_no_partial_file(app: Project, tmp_path: Path) -> None:
     with _tmpfs(tmp_path / "full", "4k") as full:
         app.configure({**BASE, "directory": str(full / "out")})
         out = _failing(app)

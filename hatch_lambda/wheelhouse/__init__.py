@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import subprocess
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from .._report import Reporter
 from ..cache import (
     REFRESH_ENV,
     cache_key,
+    file_slot,
     keep_file,
     load_json,
     sha256_file,
@@ -35,7 +37,14 @@ from ._retry import packages_needing_sdists
 from ._sdist import build_wheel
 from ._select import choose
 
-__all__ = ["Indexes", "Wheel", "build_wheelhouse", "choose_resolver"]
+__all__ = [
+    "DamagedWheels",
+    "Indexes",
+    "Wheel",
+    "build_wheelhouse",
+    "choose_resolver",
+    "verify_kept",
+]
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,10 @@ class Wheel:
     path: Path
     built_from_sdist: bool = False
     known_sha256: str | None = None
+    kept: bool = False
+    """Taken from the cache by a reused wheelhouse, and not yet checked against *known_sha256*:
+    ``verify_kept`` does that, only when its bytes are needed (a rebuild where nothing changed
+    reuses its artifact without reading any wheel)."""
 
     @property
     def tags(self) -> frozenset[Tag]:
@@ -169,9 +182,27 @@ def _resolver_version(backend: str) -> str:
 _WORKERS = 2  # hashlib releases the GIL: files are verified side by side
 
 
+class DamagedWheels(Exception):
+    """Kept wheels that no longer match their digests; they were removed from the cache."""
+
+
+def verify_kept(wheels: Sequence[Wheel], reporter: Reporter) -> None:
+    """Check every kept wheel of *wheels* against its digest, two at a time; raise
+    ``DamagedWheels`` (after removing them) if any fails, so the caller collects again."""
+    todo = list({w.path: w for w in wheels if w.kept and w.known_sha256}.values())
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        found = list(pool.map(
+            lambda w: verified_file(w.known_sha256 or "", w.path.name, reporter), todo
+        ))  # fmt: skip
+    bad = [w.path.name for w, path in zip(todo, found) if path is None]
+    if bad:
+        raise DamagedWheels(", ".join(bad))
+
+
 def _cached_wheels(key: str, reporter: Reporter) -> list[Wheel] | None:
-    """The wheels of an earlier resolution, each verified against its digest: a file that was
-    removed or changed sends the build back to resolving and fetching (which replaces it)."""
+    """The wheels of an earlier resolution, if they are all still there. Their bytes are checked
+    against their digests when needed (``verify_kept``); a file that was removed sends the build
+    back to resolving and fetching."""
     data = load_json("wheelhouse", key, reporter)
     if not isinstance(data, list):
         return None
@@ -180,14 +211,12 @@ def _cached_wheels(key: str, reporter: Reporter) -> list[Wheel] | None:
                   bool(i["sdist"])) for i in data]  # fmt: skip
     except (TypeError, KeyError):
         return None
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        paths = list(pool.map(lambda i: verified_file(i[3], i[2], reporter), items))
-    if any(p is None for p in paths):
+    paths = [file_slot(digest, filename) for _, _, filename, digest, _ in items]
+    if not all(p.is_file() for p in paths):
         return None
     return [
-        Wheel(name, version, path, sdist, digest)
+        Wheel(name, version, path, sdist, digest, kept=True)
         for (name, version, _, digest, sdist), path in zip(items, paths)
-        if path is not None
     ]
 
 
