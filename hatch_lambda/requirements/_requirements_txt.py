@@ -129,7 +129,7 @@ def read_requirements_txt(
     wanted = [
         (req, hashes, where)
         for req, hashes, where in parsed.requirements
-        if applies(req.marker, environment, req.extras)
+        if applies(req.marker, environment, req.extras, where=where)
     ]
     index = parsed.index_urls[-1] if parsed.index_urls else None
     extra = tuple(parsed.extra_index_urls)

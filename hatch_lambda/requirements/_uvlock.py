@@ -49,8 +49,9 @@ def read_uv_lock(
             )  # fmt: skip
         except ToolError as exc:
             raise RequirementsError(
-                f"{exc.message}\n  What to do: run `uv lock` so that {path} matches pyproject.toml, "
-                "and check the extras and groups asked for."
+                f"{exc.message}\n  What to do: run `uv lock` so that {path} matches pyproject.toml "
+                "(or restore it from version control if uv cannot parse it), and check the extras "
+                "and groups asked for."
             ) from exc
         return read_pylock(
             out, environment=environment, extras=extras, groups=groups, project=project,
