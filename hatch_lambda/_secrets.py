@@ -34,7 +34,7 @@ _SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*://"
 _URL = re.compile(rf"(?P<scheme>{_SCHEME})(?P<rest>(?:(?!,{_SCHEME})[^\s'\"`<>])*)")
 _AUTHORITY_END = re.compile(r"[/?#]")
 _BARE_HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")
-# Shorter credentials would mask common letters all over the output; they protect nothing anyway.
+# Masking shorter ones would garble the output (`pass` in `passed`), and they are guessed at once.
 _SHORTEST_KNOWN = 4
 _UNRESERVED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 

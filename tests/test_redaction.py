@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from hatch_lambda._report import StreamReporter
 from hatch_lambda._secrets import (
     ambiguous_userinfo,
     forget_secrets,
@@ -112,6 +113,17 @@ def test_known_credentials_are_masked_however_they_are_spelled() -> None:
     assert redact(f"Authorization: Basic {header}") == "Authorization: Basic ***"
     assert "alice" in redact("user alice")  # a user name beside a password is not a secret
     assert "w0rd" not in str(ToolError("the password pa/ss@w0rd was refused"))
+
+
+def test_reporters_mask_what_the_tools_print(capsys: pytest.CaptureFixture[str]) -> None:
+    remember_secrets(["https://aws:c0dear7ifact%2Ftoken@host/simple"])
+    reporter = StreamReporter(verbosity=3)
+    reporter.debug("uv: using password c0dear7ifact/token for host", level=3)
+    reporter.warning("retrying https://aws:c0dear7ifact%2Ftoken@host/simple/fx/")
+    err = capsys.readouterr().err
+    assert "c0dear7ifact" not in err
+    assert "uv: using password *** for host" in err
+    assert "retrying https://***@host/simple/fx/" in err
 
 
 def test_short_credentials_are_hidden_in_urls_only() -> None:
