@@ -11,10 +11,11 @@ from pathlib import Path
 from . import requirements as _requirements
 from ._report import Reporter
 from ._scratch import folder_beside
+from ._secrets import AMBIGUOUS, ambiguous_userinfo, remember_secrets
 from .cache import refresh_requested, sha256_file
 from .commands import Stages
 from .config import ArtifactConfig
-from .errors import WheelSelectionError
+from .errors import ConfigError, RequirementsError, WheelSelectionError
 from .target import Target, resolve_target
 from .wheelhouse import Indexes, Wheel, build_wheelhouse, choose_resolver
 from .wheelhouse._container import build_in_container
@@ -95,6 +96,7 @@ class Collector:
             (*artifact.extra_index_urls, *reqs.extra_index_urls),
             (*artifact.find_links, *reqs.find_links),
         )
+        guard_credentials(artifact, reqs, indexes)
         reporter.debug("indexes: " + ", ".join(indexes.urls()) + " (credentials shown as ***)")
         if artifact.container:
             return self._in_container(artifact, target, reqs, indexes)
@@ -138,6 +140,27 @@ class Collector:
         return Collected(
             target, f"{reqs.source} (in a container)", "pip (container)", tuple(wheels)
         )
+
+
+def guard_credentials(
+    artifact: ArtifactConfig, reqs: _requirements.Requirements, indexes: Indexes
+) -> None:
+    """Refuse index URLs whose credentials cannot be told from their host, before any tool sees
+    them (the configuration's own are refused with the rest of it), and mask every credential
+    hatch-lambda was given from now on, wherever it appears."""
+    pins = reqs.pins if isinstance(reqs, _requirements.LockedSet) else ()
+    pinned = [p.index for p in pins if p.index]
+    for url in (*indexes.urls(), *pinned):
+        if ambiguous_userinfo(url):
+            names = [name for name, value in indexes.environment if url in value]
+            if names:
+                raise ConfigError([f"environment variable {names[0]} {AMBIGUOUS}"])
+            raise RequirementsError(f"an index URL in {reqs.source} {AMBIGUOUS}")
+    remember_secrets([
+        *indexes.urls(), *pinned, *(value for _, value in indexes.environment),
+        reqs.index_url or "", *reqs.extra_index_urls, *reqs.find_links,
+        *(value for _, value in (*artifact.environment, *artifact.build_args)),
+    ])  # fmt: skip
 
 
 def container_staging(output_dir: Path) -> Path:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pathspec
 
+from ._secrets import AMBIGUOUS, ambiguous_userinfo
 from .errors import ConfigError
 from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES
 
@@ -465,6 +466,16 @@ def _strings_table(c: _Collector, key: str, value: Any) -> Any:
     return None if bad else tuple(sorted(value.items()))
 
 
+def _url(c: _Collector, key: str, value: Any) -> Any:
+    if not _text(value):
+        c.add(f"{c.key(key)} must be a URL string, not {value!r}")
+        return None
+    if ambiguous_userinfo(value):
+        c.add(f"{c.key(key)} {AMBIGUOUS}")  # the value is not shown: it may not redact
+        return None
+    return value
+
+
 _CHECKERS: dict[str, Checker] = {
     "container": _container,
     "strings-table": _strings_table,
@@ -492,8 +503,8 @@ _CHECKERS: dict[str, Checker] = {
         _text, f"one of {', '.join(map(repr, REQUIREMENT_SOURCES))} or a path to a lockfile"
     ),
     "path": _scalar(_text, "a non-empty string"),
-    "url": _scalar(_text, "a URL string"),
-    "urls": _items(),
+    "url": _url,
+    "urls": _items(lambda u: not ambiguous_userinfo(u), lambda _: AMBIGUOUS),
     "names": _items(),
     "patterns": _patterns,
     "artifacts": _artifacts,

@@ -1,18 +1,17 @@
-"""The one family of errors hatch-lambda raises, and credential redaction for their text."""
+"""The one family of errors hatch-lambda raises; their text is redacted when they are made."""
 
 from __future__ import annotations
 
 import errno
-import re
 from collections.abc import Iterable
 
-# `scheme://user:secret@host` and `scheme://token@host`: keep the scheme and host, drop the rest.
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]+)@")
+from ._secrets import redact
 
-
-def redact(text: str) -> str:
-    """Replace the user-info part of every URL in *text* with ``***``."""
-    return _USERINFO.sub(r"\g<scheme>***@", text)
+__all__ = [
+    "ArchiveError", "AuditError", "ConfigError", "FetchError", "HatchLambdaError", "InstallError",
+    "RequirementsError", "ResolutionError", "SdistBuildError", "TargetError", "ToolError",
+    "WheelSelectionError", "os_problem", "redact",
+]  # fmt: skip
 
 
 _OS_ADVICE = {

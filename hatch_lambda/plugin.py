@@ -17,7 +17,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.builders.plugin.interface import BuilderInterface
 
 from ._report import AppReporter
-from .errors import HatchLambdaError
+from .errors import HatchLambdaError, redact
 
 if TYPE_CHECKING:
     from .config import LambdaConfig
@@ -40,7 +40,8 @@ def _inside_builder() -> Iterator[None]:
 
 
 def _abort(app: Any, exc: HatchLambdaError) -> NoReturn:
-    app.abort(f"hatch-lambda: {exc}")
+    # Again: credentials learned after the error was made are masked too.
+    app.abort(redact(f"hatch-lambda: {exc}"))
     raise SystemExit(1)  # app.abort exits; this line is for type checkers and stub apps
 
 

@@ -285,3 +285,24 @@ def test_clean_removes_exactly_the_lambda_artifacts(split: Project) -> None:
     proc = split.hatchling("-t", "wheel", "--clean-only")
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in split.lambda_dir.iterdir()] == ["notes.txt"]
+
+
+def test_a_wheel_holding_pycache_builds_without_warnings_on_stderr(
+    app: Project, tmp_path: Path
+) -> None:
+    (app.path / "requirements.txt").write_text(
+        "fx-pycache==1.0\nfx-pure==1.0\nfx-markers==1.0\nfx-x86only==1.0\nfx-native==1.0\n"
+        "fx-cpython==1.0\nfx-under-score==1.0\n"
+    )
+    app.configure({"runtime": "python3.11", "handler": HANDLER, "requirements": "requirements.txt"})
+    output = "\n".join(app.build_wheel().stderr.splitlines())
+    assert "RuntimeWarning" not in output and "warnings.warn" not in output
+    assert "__pycache__" not in output
+    entries = names(app.only_zip())
+    assert "fx_pycache/core/__init__.py" in entries
+    assert not [e for e in entries if e.startswith("fx_pycache/") and "__pycache__" in e]
+    # At -vv, installer's reason is shown as one plain line per skipped file.
+    fresh = str(tmp_path / "fresh-cache")
+    verbose = app.build_wheel(HATCH_VERBOSE="2", HATCH_LAMBDA_CACHE_DIR=fresh).stderr
+    assert "Skip installing fx_pycache/core/__pycache__/x.cpython-311.pyc" in verbose
+    assert "RuntimeWarning" not in verbose and "warnings.warn" not in verbose

@@ -192,3 +192,14 @@ def test_a_tampered_hash_fails_naming_file_and_digests(
     assert "fx_pure-1.0-py3-none-any.whl (fx-pure 1.0) failed its hash check" in proc.stderr
     assert "0" * 64 in proc.stderr and real.hexdigest() in proc.stderr
     assert locked.artifacts() == []
+
+
+def test_a_requirements_file_saved_by_powershell_builds(locked: Project) -> None:
+    # `uv pip compile ... > requirements.txt` in Windows PowerShell 5 writes UTF-16 LE with a byte
+    # order mark and CRLF line ends; pip reads such a file, and so does hatch-lambda.
+    path = locked.path / "requirements.txt"
+    text = path.read_text().replace("\n", "\r\n")
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    proc = build(locked, requirements="requirements.txt", runtime="python3.12")
+    assert proc.returncode == 0, proc.stderr
+    assert versions(locked.only_zip())["fx_pure"] == LOCKED_PURE

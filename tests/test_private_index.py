@@ -12,6 +12,12 @@ from support.index import serve
 from support.project import Project, clean_env
 
 TOKEN = "s3cret-t0ken-4242"
+# A password with the characters that end a URL's user-info and host part. pip and uv split at
+# the last '@' before the first '/', so '@' may stay as it is and '/' must be written %2F.
+ODD = "pa/ss@w0rd-4242"
+ODD_IN_URL = "pa%2Fss@w0rd-4242"
+# Every spelling, and the pieces a wrong split would show.
+ODD_PIECES = (ODD, ODD_IN_URL, "pa%2Fss%40w0rd", "pa/ss", "w0rd-4242")
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +26,25 @@ def private_index(index_root: Path) -> Iterator[tuple[str, list[str]]]:
         yield url.replace("http://", f"http://alice:{TOKEN}@"), seen
 
 
-def leaks(project: Project, cache: Path, output: str) -> list[str]:
+@pytest.fixture(scope="module")
+def odd_index(index_root: Path) -> Iterator[tuple[str, list[str]]]:
+    """The index behind a password holding '/' and '@'; yields its URL without credentials."""
+    with serve(index_root, credentials=f"alice:{ODD}") as served:
+        yield served
+
+
+def leaks(
+    project: Project, cache: Path, output: str, secrets: tuple[str, ...] = (TOKEN,)
+) -> list[str]:
     places = []
-    if TOKEN in output:
-        places.append("build output")
-    for path in [*project.lambda_dir.rglob("*"), *cache.rglob("*")]:
-        if TOKEN in str(path):
-            places.append(f"path {path}")
-        elif path.is_file() and TOKEN.encode() in path.read_bytes():
-            places.append(f"content of {path}")
+    for secret in secrets:
+        if secret.lower() in output.lower():
+            places.append(f"build output ({secret})")
+        for path in [*project.lambda_dir.rglob("*"), *cache.rglob("*")]:
+            if secret in str(path):
+                places.append(f"path {path}")
+            elif path.is_file() and secret.encode() in path.read_bytes():
+                places.append(f"content of {path} ({secret})")
     return places
 
 
@@ -91,3 +107,56 @@ def test_wrong_credentials_fail_clearly(
     proc = app.hatchling("-t", "wheel")
     assert proc.returncode != 0
     assert "HTTP 401" in proc.stderr and "wrong" not in proc.stderr
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_a_password_holding_a_slash_and_an_at(
+    tmp_path: Path, odd_index: tuple[str, list[str]], resolver: str
+) -> None:
+    url, seen = odd_index
+    cache = tmp_path / "cache"
+    app = Project.copy(
+        tmp_path / "app", clean_env(cache), url.replace("http://", f"http://alice:{ODD_IN_URL}@")
+    )
+    app.configure(
+        {"runtime": "python3.12", "resolver": resolver, "handler": "fx_app.handler.handler"}
+    )
+    before = len(seen)
+    proc = app.build_wheel(HATCH_VERBOSE="3")
+    assert len(seen) > before
+    assert app.only_zip().exists()
+    assert leaks(app, cache, proc.stdout + proc.stderr, ODD_PIECES) == []
+    assert "http://***@127.0.0.1" in proc.stderr
+
+
+@pytest.mark.parametrize("where", ["index-url", "PIP_INDEX_URL", "requirements.txt"])
+def test_an_unencoded_slash_in_a_password_is_refused_before_any_tool_runs(
+    tmp_path: Path, odd_index: tuple[str, list[str]], where: str
+) -> None:
+    # uv rejects such a URL printing it whole, and pip takes 'pa' for a port and shows it.
+    url, seen = odd_index
+    bad = url.replace("http://", f"http://alice:{ODD}@")
+    cache = tmp_path / "cache"
+    env = {"PIP_INDEX_URL": bad} if where == "PIP_INDEX_URL" else {}
+    app = Project.copy(
+        tmp_path / "app", clean_env(cache, **env), bad if where == "index-url" else None
+    )
+    table = {"runtime": "python3.12", "handler": "fx_app.handler.handler"}
+    if where == "requirements.txt":
+        (app.path / "requirements.txt").write_text(f"--index-url {bad}\nfx-pure==1.0\n")
+        table["requirements"] = "requirements.txt"
+    app.configure(table)
+    before = len(seen)
+    proc = app.hatchling("-t", "wheel", HATCH_VERBOSE="3")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Traceback" not in output
+    assert "has an '@' after its host part" in output and "%2F" in output
+    expected = {
+        "index-url": "hooks.lambda.index-url",
+        "PIP_INDEX_URL": "environment variable PIP_INDEX_URL",
+        "requirements.txt": "an index URL in requirements.txt",
+    }
+    assert expected[where] in output
+    assert len(seen) == before
+    assert leaks(app, cache, output, ODD_PIECES) == []

@@ -155,3 +155,64 @@ def test_poetry_options_drop_hashes_and_urls(tmp_path: Path) -> None:
     dropped = read_poetry_lock(tmp_path / "poetry.lock", environment=ENV312, extras=[], groups=[],
                                include_hashes=False, without_urls=True)  # fmt: skip
     assert dropped.pins[0].sha256 == frozenset() and dropped.index_url is None
+
+
+PINNED = "six==1.16.0\r\nfoo-bar==2.0 ; python_version >= '3.9'\r\n"
+
+
+@pytest.mark.parametrize(
+    ("bom", "encoding"),
+    [
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+    ],
+)
+def test_requirements_txt_with_a_byte_order_mark_is_read_as_pip_reads_it(
+    tmp_path: Path, bom: bytes, encoding: str
+) -> None:
+    (tmp_path / "base.txt").write_bytes(bom + "idna==3.7\r\n".encode(encoding))
+    (tmp_path / "requirements.txt").write_bytes(bom + ("-r base.txt\r\n" + PINNED).encode(encoding))
+    reqs = read_requirements_txt(tmp_path / "requirements.txt", environment=ENV312, project="x")
+    assert isinstance(reqs, LockedSet)
+    assert {(p.name, p.version, p.where) for p in reqs.pins} == {
+        ("idna", "3.7", "base.txt:1"),
+        ("six", "1.16.0", "requirements.txt:2"),
+        ("foo-bar", "2.0", "requirements.txt:3"),
+    }
+
+
+def test_requirements_txt_with_a_coding_line_or_in_the_locale_encoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_bytes("# -*- coding: latin-1 -*-\n# café\nsix==1.16.0\n".encode("latin-1"))
+    reqs = read_requirements_txt(path, environment=ENV312, project="x")
+    assert [p.name for p in reqs.pins] == ["six"]  # type: ignore[union-attr]
+    path.write_bytes("# café\nsix==1.16.0\n".encode("cp1252"))
+    monkeypatch.setattr("locale.getpreferredencoding", lambda do_setlocale=True: "cp1252")
+    reqs = read_requirements_txt(path, environment=ENV312, project="x")
+    assert [p.name for p in reqs.pins] == ["six"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"six==1.16.0\n\n# caf\xe9\n", "requirements.txt:3 is not valid UTF-8 (bytes e9)"),
+        (
+            b"\xff\xfe" + "six==1.16.0\n".encode("utf-16-le") + b"x",
+            "requirements.txt:2 is not valid UTF-16-LE",
+        ),
+        (b"# coding: no-such-codec\nsix==1.16.0\n", "declares the encoding 'no-such-codec'"),
+    ],
+)
+def test_requirements_txt_that_cannot_be_decoded_names_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, message: str
+) -> None:
+    monkeypatch.setattr("locale.getpreferredencoding", lambda do_setlocale=True: "UTF-8")
+    (tmp_path / "requirements.txt").write_bytes(data)
+    with pytest.raises(RequirementsError) as info:
+        read_requirements_txt(tmp_path / "requirements.txt", environment=ENV312, project="x")
+    assert message in str(info.value)

@@ -67,7 +67,8 @@ def _project_groups(
         lines = resolve_groups(table, *groups)
     except (ValueError, TypeError, LookupError) as exc:
         raise RequirementsError(f"[dependency-groups] of pyproject.toml: {exc}") from exc
-    return [r for r in map(Requirement, lines) if applies(r.marker, environment)]
+    where = "[dependency-groups] of pyproject.toml"
+    return [r for r in map(Requirement, lines) if applies(r.marker, environment, where=where)]
 
 
 def load_requirements(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Collection
 from pathlib import Path
@@ -14,6 +13,7 @@ from packaging.utils import canonicalize_name
 from ..errors import RequirementsError
 from . import LockedFile, LockedSet, Pin
 from ._markers import applies
+from ._shape import Shape, load_json
 
 # pipenv's names for its two standard categories; any other category is named as it is.
 _GROUP_ALIASES = {
@@ -24,21 +24,15 @@ _GROUP_ALIASES = {
 }
 
 
+_FIX = "Run `pipenv lock` to write it again, or restore it from version control"
+
+
 def read_pipfile_lock(
     path: Path, *, environment: Environment, groups: Collection[str], project: str
 ) -> LockedSet:
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RequirementsError(f"cannot read {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise RequirementsError(f"{path} is not valid JSON: {exc}") from exc
-
-    sources = {
-        s.get("name"): os.path.expandvars(s["url"])
-        for s in data.get("_meta", {}).get("sources", [])
-        if isinstance(s, dict) and "url" in s
-    }
+    shape = Shape(path.name, _FIX, json=True)
+    data: dict[str, Any] = shape.check(load_json(path, shape), dict, "")
+    sources = _sources(shape, data)
     urls = list(sources.values())
     sections = ["default", *(_GROUP_ALIASES.get(g, g) for g in groups)]
     missing = [s for s in sections if s not in data]
@@ -48,22 +42,26 @@ def read_pipfile_lock(
 
     pins: dict[str, Pin] = {}
     for section in sections:
-        for raw_name, entry in sorted(data[section].items()):
-            where = f"{path.name} {section}.{raw_name}"
+        for raw_name, raw in sorted(shape.check(data[section], dict, section).items()):
+            here = f"{section}.{raw_name}"
+            where = f"{path.name} {here}"
+            entry: dict[str, Any] = shape.check(raw, dict, here)
             name = canonicalize_name(raw_name)
             if name == canonicalize_name(project) or name in pins:
                 continue
+            markers = shape.get(entry, "markers", str, here, "")
             try:
-                marker = Marker(entry["markers"]) if entry.get("markers") else None
+                marker = Marker(markers) if markers else None
             except InvalidMarker as exc:
                 raise RequirementsError(f"{where}.markers is not a valid marker: {exc}") from exc
-            if not applies(marker, environment):
+            if not applies(marker, environment, where=where):
                 continue
+            sha256 = _sha256(shape, entry, here)
             if "version" not in entry:
-                if entry.get("file"):
-                    url = entry["file"]
+                url = shape.get(entry, "file", str, here, "")
+                if url:
                     files = (LockedFile(url.split("#")[0].rsplit("/", 1)[-1], url),)
-                    pins[name] = Pin(name, "", where, files=files, sha256=_sha256(entry))
+                    pins[name] = Pin(name, "", where, files=files, sha256=sha256)
                     continue
                 kind = (
                     "a VCS checkout"
@@ -74,19 +72,18 @@ def read_pipfile_lock(
                     f"{where} is {kind}; hatch-lambda bundles released wheels and sdists. "
                     "Depend on a release instead."
                 )
-            if not str(entry["version"]).startswith("=="):
+            version = shape.need(entry, "version", str, here)
+            if not version.startswith("=="):
                 raise RequirementsError(
-                    f"{where} has no locked version ({entry['version']!r}): pipenv resolves for "
+                    f"{where} has no locked version ({version!r}): pipenv resolves for "
                     "the machine that runs `pipenv lock` and leaves a package unpinned when its "
-                    f"marker ({entry.get('markers')}) does not hold there, but it holds on "
+                    f"marker ({markers or None}) does not hold there, but it holds on "
                     f"{environment['python_version']} {environment['platform_machine']}. Lock where "
                     "the marker holds, or use a lock that covers every platform (uv.lock, "
                     "poetry.lock, pylock.toml)."
                 )
-            version = str(entry["version"])[2:]
-            pins[name] = Pin(
-                name, version, where, sha256=_sha256(entry), index=sources.get(entry.get("index"))
-            )
+            index = sources.get(shape.get(entry, "index", str, here, ""))
+            pins[name] = Pin(name, version[2:], where, sha256=sha256, index=index)
     return LockedSet(
         source=path.name,
         pins=tuple(pins.values()),
@@ -95,5 +92,18 @@ def read_pipfile_lock(
     )
 
 
-def _sha256(entry: dict[str, Any]) -> frozenset[str]:
-    return frozenset(h.split(":", 1)[1] for h in entry.get("hashes", []) if h.startswith("sha256:"))
+def _sources(shape: Shape, data: dict[str, Any]) -> dict[str, str]:
+    """The lock's indexes by name, ``${VAR}`` expanded as pipenv does."""
+    meta = shape.get(data, "_meta", dict, "", {})
+    sources = {}
+    for i, raw in enumerate(shape.get(meta, "sources", list, "_meta", [])):
+        here = f"_meta.sources[{i}]"
+        source: dict[str, Any] = shape.check(raw, dict, here)
+        url = os.path.expandvars(shape.need(source, "url", str, here))
+        sources[shape.get(source, "name", str, here, url)] = url
+    return sources
+
+
+def _sha256(shape: Shape, entry: dict[str, Any], here: str) -> frozenset[str]:
+    hashes = shape.each(shape.get(entry, "hashes", list, here, []), str, f"{here}.hashes")
+    return frozenset(h.split(":", 1)[1] for h in hashes if h.startswith("sha256:"))

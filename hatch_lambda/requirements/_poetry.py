@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,12 @@ from packaging.version import InvalidVersion, Version
 from ..errors import RequirementsError
 from . import LockedFile, LockedSet, Pin
 from ._markers import applies
+from ._shape import Shape, load_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+_FIX = (
+    "poetry.lock is damaged or was edited by hand: run `poetry lock` to write it again, "
+    "or restore it from version control"
+)
 
 
 def read_poetry_lock(
@@ -30,15 +30,9 @@ def read_poetry_lock(
     include_hashes: bool,
     without_urls: bool,
 ) -> LockedSet:
-    try:
-        with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-    except OSError as exc:
-        raise RequirementsError(f"cannot read {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RequirementsError(f"{path} is not valid TOML: {exc}") from exc
-
-    lock_version = str(data.get("metadata", {}).get("lock-version", "1.0"))
+    shape = Shape(path.name, _FIX)
+    data = load_toml(path, shape)
+    lock_version = str(shape.get(data, "metadata", dict, "", {}).get("lock-version", "1.0"))
     try:
         too_old = Version(lock_version) < Version("2.1")
     except InvalidVersion:
@@ -54,47 +48,52 @@ def read_poetry_lock(
     wanted_extras = [canonicalize_name(e) for e in extras]
     extra_members = {
         canonicalize_name(member)
-        for extra, members in data.get("extras", {}).items()
+        for extra, members in shape.get(data, "extras", dict, "", {}).items()
         if canonicalize_name(extra) in wanted_extras
-        for member in members
+        for member in shape.each(
+            shape.check(members, list, f"extras.{extra}"), str, f"extras.{extra}"
+        )
     }
     index_urls: list[str] = []
     pins = []
-    for i, package in enumerate(data.get("package", [])):
-        where = f"{path.name} package[{i}]"
-        name = canonicalize_name(package["name"])
-        package_groups = set(package.get("groups", ["main"]))
+    for i, raw in enumerate(shape.get(data, "package", list, "", [])):
+        here = f"package[{i}]"
+        where = f"{path.name} {here}"
+        package: dict[str, Any] = shape.check(raw, dict, here)
+        name = canonicalize_name(shape.need(package, "name", str, here))
+        version = shape.need(package, "version", str, here)
+        package_groups = set(
+            shape.each(shape.get(package, "groups", list, here, ["main"]), str, f"{here}.groups")
+        )
         chosen = package_groups & wanted_groups
         if not chosen:
             continue
-        markers = package.get("markers")
-        if not any(applies(_marker(markers, g, where), environment, wanted_extras) for g in chosen):
+        markers = _markers(shape, package, here)
+        if not any(
+            applies(_marker(markers, g, where), environment, wanted_extras, where=where)
+            for g in chosen
+        ):
             continue
         if (
-            package.get("optional")
+            shape.get(package, "optional", bool, here, False)
             and name not in extra_members
             and not (isinstance(markers, str) and "extra" in markers)
         ):
             continue
-        source = package.get("source", {})
-        if source.get("type") in ("git", "directory", "file", "url"):
+        source = shape.get(package, "source", dict, here, {})
+        kind = shape.get(source, "type", str, f"{here}.source", "")
+        url = shape.get(source, "url", str, f"{here}.source", "")
+        if kind in ("git", "directory", "file", "url"):
             raise RequirementsError(
-                f"{package['name']} ({where}) comes from a {source['type']} source "
-                f"({source.get('url', '')}); hatch-lambda bundles wheels and sdists from an "
-                "index. Publish it, or depend on a release."
+                f"{name} ({where}) comes from a {kind} source ({url}); hatch-lambda bundles "
+                "wheels and sdists from an index. Publish it, or depend on a release."
             )
-        index = None if without_urls else source.get("url")
+        index = None if without_urls else url or None
         if index and index not in index_urls:
             index_urls.append(index)
-        files = tuple(
-            LockedFile(f["file"], None, dict([f["hash"].split(":", 1)]) if include_hashes else {})
-            for f in package.get("files", [])
-            if ":" in f.get("hash", "")
-        )
+        files = _files(shape, package, here, include_hashes)
         sha256 = frozenset(f.hashes["sha256"] for f in files if "sha256" in f.hashes)
-        pins.append(
-            Pin(name, str(package["version"]), where, files=files, sha256=sha256, index=index)
-        )
+        pins.append(Pin(name, version, where, files=files, sha256=sha256, index=index))
     return LockedSet(
         source=path.name,
         pins=tuple(pins),
@@ -103,7 +102,31 @@ def read_poetry_lock(
     )
 
 
-def _marker(markers: Any, group: str, where: str) -> Marker | None:
+def _files(
+    shape: Shape, package: dict[str, Any], here: str, include_hashes: bool
+) -> tuple[LockedFile, ...]:
+    files = []
+    for j, raw in enumerate(shape.get(package, "files", list, here, [])):
+        at = f"{here}.files[{j}]"
+        entry: dict[str, Any] = shape.check(raw, dict, at)
+        filename = shape.need(entry, "file", str, at)
+        algorithm, _, digest = shape.need(entry, "hash", str, at).partition(":")
+        if not digest:
+            raise shape.fail(f"{shape.file} {at}.hash must be ALGORITHM:DIGEST (sha256:...)")
+        files.append(LockedFile(filename, None, {algorithm: digest} if include_hashes else {}))
+    return tuple(files)
+
+
+def _markers(shape: Shape, package: dict[str, Any], here: str) -> str | dict[str, str] | None:
+    """A package's markers: one string, or one per group (``{ main = "..." }``)."""
+    markers = package.get("markers")
+    if markers is None or isinstance(markers, str):
+        return markers
+    by_group: dict[str, Any] = shape.check(markers, dict, f"{here}.markers")
+    return {g: shape.check(m, str, f"{here}.markers.{g}") for g, m in by_group.items()}
+
+
+def _marker(markers: str | dict[str, str] | None, group: str, where: str) -> Marker | None:
     text = markers.get(group) if isinstance(markers, dict) else markers
     if not text:
         return None

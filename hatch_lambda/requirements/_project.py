@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 
 from ..errors import RequirementsError
 from . import RequirementSet
+from ._markers import evaluate
 
 
 def read_wheel_metadata(wheel: Path) -> tuple[str, list[str], list[str]]:
@@ -67,7 +68,8 @@ def from_project_wheel(
         seen_extras.add(extra)
         env = {**environment, "extra": extra}
         for req in parsed:
-            if req.marker is not None and not req.marker.evaluate(env):  # type: ignore[arg-type]
+            where = f"{name}'s requirement {str(req)!r}"
+            if req.marker is not None and not evaluate(req.marker, env, where=where):
                 continue
             if canonicalize_name(req.name) == project:
                 # `proj[other]` inside proj's own metadata: fold in that extra.

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any
 
 from packaging.markers import Environment
 from packaging.pylock import Package, Pylock, PylockValidationError
@@ -14,24 +12,22 @@ from packaging.version import Version
 
 from ..errors import RequirementsError
 from . import LockedFile, LockedSet, Pin
+from ._markers import evaluate
+from ._shape import Shape, load_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+_FIX = (
+    "Write it again with the tool that made it (`uv export --format pylock.toml`, `pip lock`, "
+    "`pdm export --format pylock`), or restore it from version control"
+)
 
 
-def load_pylock(path: Path, what: str = "lock") -> Pylock:
+def load_pylock(path: Path, fix: str = _FIX) -> Pylock:
+    shape = Shape(path.name, fix)
+    data = load_toml(path, shape)
     try:
-        with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
         return Pylock.from_dict(data)
-    except OSError as exc:
-        raise RequirementsError(f"cannot read the {what} {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RequirementsError(f"{path} is not valid TOML: {exc}") from exc
     except PylockValidationError as exc:
-        raise RequirementsError(f"{path} is not a valid PEP 751 lock: {exc}") from exc
+        raise shape.fail(f"{path.name} is not a valid PEP 751 lock: {exc}") from exc
 
 
 def _files(package: Package) -> tuple[LockedFile, ...]:
@@ -73,7 +69,7 @@ def pins_from_pylock(
     pins = []
     for i, package in enumerate(lock.packages):
         here = f"{where} packages[{i}]"
-        if package.marker and not package.marker.evaluate(env, context="lock_file"):  # type: ignore[arg-type]
+        if package.marker and not evaluate(package.marker, env, where=here, context="lock_file"):
             continue
         if package.name in skipped:
             continue

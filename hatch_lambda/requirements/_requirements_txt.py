@@ -22,8 +22,13 @@ from packaging.utils import canonicalize_name
 from ..errors import RequirementsError
 from . import LockedFile, LockedSet, Pin, RequirementSet
 from ._markers import applies
+from ._text import decode
 
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_TAKES_A_VALUE = {
+    "-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
+    "-f", "--find-links", "-e", "--editable",
+}  # fmt: skip
 _IGNORED_OPTIONS = {
     "--pre", "--prefer-binary", "--no-binary", "--only-binary", "--trusted-host",
     "--use-feature", "--no-index", "--config-settings",
@@ -57,28 +62,43 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return lines
 
 
-def _parse(path: Path, project: str, parsed: _Parsed, seen: set[Path]) -> None:
+def _read(path: Path, included_at: str | None) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        message = f"cannot read {path}: {exc.strerror}"
+        if included_at:
+            message = f"{included_at}: {message}; fix the path after -r (relative to that file)"
+        raise RequirementsError(message) from exc
+    return decode(data, path)
+
+
+def _parse(
+    path: Path, project: str, parsed: _Parsed, seen: set[Path], included_at: str | None = None
+) -> None:
     path = path.resolve()
     if path in seen:
         return
     seen.add(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RequirementsError(f"cannot read {path}: {exc.strerror}") from exc
-    text = _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(0)), text)
+    text = _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(0)), _read(path, included_at))
     for number, line in _logical_lines(text):
         where = f"{path.name}:{number}"
         try:
             words = shlex.split(line)
         except ValueError as exc:
-            raise RequirementsError(f"{where}: cannot split {line!r}: {exc}") from exc
+            raise RequirementsError(
+                f"{where}: cannot split {line!r}: {exc}; close the quote, or escape it with '\\'"
+            ) from exc
+        if not words:
+            continue
         option, _, value = words[0].partition("=")
         if option.startswith("-"):
             if not value and len(words) > 1:
                 value = words[1]
+            if not value and option in _TAKES_A_VALUE:
+                raise RequirementsError(f"{where}: {option} needs a value, as in {option} VALUE")
             if option in ("-r", "--requirement"):
-                _parse(path.parent / value, project, parsed, seen)
+                _parse(path.parent / value, project, parsed, seen, where)
             elif option in ("-c", "--constraint"):
                 continue
             elif option in ("-i", "--index-url"):
@@ -97,7 +117,11 @@ def _parse(path: Path, project: str, parsed: _Parsed, seen: set[Path]) -> None:
             elif option in _IGNORED_OPTIONS:
                 continue
             else:
-                raise RequirementsError(f"{where}: unsupported option {option!r} in {line!r}")
+                raise RequirementsError(
+                    f"{where}: unsupported option {option!r} in {line!r}; remove it (hatch-lambda "
+                    "reads -r, -c, -i, --extra-index-url, -f, -e . and --hash, and ignores "
+                    "pip's install preferences)"
+                )
             continue
         if words[0] in (".", "./"):
             continue
@@ -107,7 +131,10 @@ def _parse(path: Path, project: str, parsed: _Parsed, seen: set[Path]) -> None:
         try:
             req = Requirement(spec)
         except InvalidRequirement as exc:
-            raise RequirementsError(f"{where}: invalid requirement {spec!r}: {exc}") from exc
+            raise RequirementsError(
+                f"{where}: invalid requirement {spec!r}: {exc}\n  Write it as PEP 508 says: "
+                "NAME==VERSION, NAME[EXTRA]>=VERSION ; MARKER, or NAME @ URL"
+            ) from exc
         if canonicalize_name(req.name) == project:
             continue
         parsed.requirements.append((req, hashes, where))
@@ -129,7 +156,7 @@ def read_requirements_txt(
     wanted = [
         (req, hashes, where)
         for req, hashes, where in parsed.requirements
-        if applies(req.marker, environment, req.extras)
+        if applies(req.marker, environment, req.extras, where=where)
     ]
     index = parsed.index_urls[-1] if parsed.index_urls else None
     extra = tuple(parsed.extra_index_urls)

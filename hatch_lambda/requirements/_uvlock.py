@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Collection
 from pathlib import Path
 
 from packaging.markers import Environment
 
 from .._report import Reporter
+from .._scratch import system_folder
 from .._subprocess import run
 from ..errors import RequirementsError, ToolError
 from . import LockedSet
@@ -31,8 +31,8 @@ def read_uv_lock(
         raise RequirementsError(
             f"reading {path} needs uv; install it in the build environment (pip install uv)"
         )
-    with tempfile.TemporaryDirectory(prefix="hatch-lambda-uvlock-") as tmp:
-        out = Path(tmp) / "pylock.toml"
+    with system_folder("uvlock-") as tmp:
+        out = tmp / "pylock.toml"
         argv = [
             uv, "export", "--frozen", "--format", "pylock.toml", "--output-file", str(out),
             "--no-emit-project", "--no-emit-workspace", "--no-editable", "--no-default-groups",
@@ -49,8 +49,9 @@ def read_uv_lock(
             )  # fmt: skip
         except ToolError as exc:
             raise RequirementsError(
-                f"{exc.message}\n  What to do: run `uv lock` so that {path} matches pyproject.toml, "
-                "and check the extras and groups asked for."
+                f"{exc.message}\n  What to do: run `uv lock` so that {path} matches pyproject.toml "
+                "(or restore it from version control if uv cannot parse it), and check the extras "
+                "and groups asked for."
             ) from exc
         return read_pylock(
             out, environment=environment, extras=extras, groups=groups, project=project,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 PYPI_SIMPLE = "https://pypi.org/simple"
+ENVIRONMENT_VARIABLES = (
+    "PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX",
+    "UV_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "UV_FIND_LINKS",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,8 @@ class Indexes:
     index_url: str
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
+    environment: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    """The variables read, set or not used, as (name, value): their credentials are masked too."""
 
     @classmethod
     def from_options(
@@ -40,7 +46,8 @@ class Indexes:
         links = list(find_links)
         for var in ("PIP_FIND_LINKS", "UV_FIND_LINKS"):
             links.extend(u for u in env.get(var, "").replace(",", " ").split() if u not in links)
-        return cls(index, tuple(u for u in extras if u != index), tuple(links))
+        read = tuple((v, env[v]) for v in ENVIRONMENT_VARIABLES if env.get(v))
+        return cls(index, tuple(u for u in extras if u != index), tuple(links), read)
 
     def urls(self) -> list[str]:
         return [self.index_url, *self.extra_index_urls, *self.find_links]

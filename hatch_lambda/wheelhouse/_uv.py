@@ -104,4 +104,6 @@ def resolve(
         cwd=workdir,
         advice=resolution_advice(target.label, target.describe_tags(2)),
     )
-    return load_pylock(out, what="resolution written by uv")
+    return load_pylock(
+        out, fix="uv wrote a lock that hatch-lambda cannot read; report it, with uv's version"
+    )
