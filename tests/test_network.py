@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -244,3 +245,69 @@ def test_pinned_requirements_are_found_through_pypis_json_api(tmp_path: Path, ca
     got = versions(project.manifest())
     assert Version(got["numpy"]) < Version("2.3")
     assert_loadable(project.only_zip(), "aarch64", (2, 26))
+
+
+LAYER_HANDLER = """
+import sys
+import numpy, requests
+
+
+def handler(event, context):
+    return {"python": "%d.%d" % sys.version_info[:2], "numpy": numpy.__version__,
+            "requests": requests.__version__, "sum": int(numpy.arange(4).sum())}
+"""
+
+_LAYERED_RUNNER = """
+import json, sys
+function, opt, version = sys.argv[1], sys.argv[2], sys.argv[3]
+# Lambda's order: the function, then the layer's per-version folder, then its python/.
+sys.path[:0] = [function, f"{opt}/python/lib/python{version}/site-packages", f"{opt}/python"]
+from app import handler
+print(json.dumps(handler({}, None)))
+"""
+
+
+def test_a_layer_for_two_runtimes_with_compiled_wheels_and_scripts(
+    tmp_path: Path, cache: Path
+) -> None:
+    """requests (charset-normalizer: a compiled wheel with a console script) and numpy in one
+    layer for python3.11 and python3.12, and a function deployed with it, called on both."""
+    root = tmp_path / "layered"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text(LAYER_HANDLER)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", "hatch-lambda"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "layered"\nversion = "1.0"\ndependencies = ["requests", "numpy"]\n\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/app.py"]\n'
+        '[tool.hatch.build.targets.wheel.force-include]\n"src/app.py" = "app.py"\n'
+    )
+    project = Project(root, clean_env(cache))
+    project.configure({
+        "runtime": "python3.12",
+        "artifacts": {
+            "deps": {"kind": "layer", "runtimes": ["python3.11", "python3.12"],
+                     "contents": "dependencies"},
+            "api": {"handler": "app.handler", "layers": ["deps"], "contents": "project"},
+        },
+    })  # fmt: skip
+    proc = project.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    layer = root / "dist-lambda" / "layered-1.0-deps-python3.11+python3.12-x86_64.zip"
+    function = root / "dist-lambda" / "layered-1.0-api-python3.12-x86_64.zip"
+    opt = unpack(layer, tmp_path / "opt")
+    task = unpack(function, tmp_path / "task")
+    with zipfile.ZipFile(layer) as zf:
+        names = zf.namelist()
+    assert not [n for n in names if "/bin/" in n], "console scripts do not belong in a layer"
+    for version in ("3.11", "3.12"):
+        python = find_python(version)
+        if python is None:
+            missing(f"no Python {version} to import the layer with")
+        proc = subprocess.run(
+            [python, "-I", "-S", "-c", _LAYERED_RUNNER, str(task), str(opt), version],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert result["python"] == version and result["sum"] == 6
+        assert result["numpy"] and result["requests"]
