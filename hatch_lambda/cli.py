@@ -99,6 +99,8 @@ def _inspect_command(args: argparse.Namespace) -> int:
     if not path.exists():
         raise HatchLambdaError(f"{path} does not exist")
     found = inspect_artifact(path)
+    for warning in found.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps({
             "artifact": found.artifact, "kind": found.kind, "runtime": found.runtime,
@@ -109,6 +111,7 @@ def _inspect_command(args: argparse.Namespace) -> int:
                  "files": r.files}
                 for r in found.rows
             ],
+            "warnings": found.warnings,
         }, indent=2))  # fmt: skip
         return 0
     print(f"{path.name}: {found.kind} for {found.runtime or '(runtime unknown)'} "

@@ -1,19 +1,23 @@
-"""What an artifact holds: size by distribution, unzipped and zipped, largest first."""
+"""What an artifact holds: size by distribution, unzipped and zipped, largest first.
+
+Like ``check``, it never extracts the artifact; it reads nothing but the metadata files (WHEEL,
+RECORD), a bounded part of each, and only members ``check`` would inflate too.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
 
-from packaging.tags import parse_tag
-
-from .audit import OTHER_FILES, open_artifact
+from .audit import OTHER_FILES, entry_finding, open_artifact, read_headers, wheel_tags
 from .bundle import Entry, Reader
 from .cache import code_sha256 as code_sha256_of
+from .config import MAX_UNZIPPED_SIZE
+from .errors import UnreadableError
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class Inspection:
     architecture: str | None
     code_sha256: str | None
     rows: list[Row]
+    warnings: list[str] = field(default_factory=list)
+    """What could not be read (a manifest, a member), and why."""
 
     @property
     def unzipped(self) -> int:
@@ -43,33 +49,42 @@ class Inspection:
         return None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
 
 
-def _guess_target(entries: Mapping[str, Entry], reader: Reader) -> tuple[str | None, str | None]:
+def _guess_target(
+    entries: Mapping[str, Entry], reader: Reader, warnings: list[str]
+) -> tuple[str | None, str | None]:
     """Runtime and architecture from the wheel tags, for artifacts without a manifest."""
     pythons: set[str] = set()
     machines: set[str] = set()
     for path, entry in entries.items():
         if not path.endswith(".dist-info/WHEEL"):
             continue
-        text = reader.read(entry).decode("utf-8", errors="replace")
-        for line in HeaderParser().parsestr(text).get_all("Tag") or []:
-            for tag in parse_tag(line):
-                if m := re.fullmatch(r"cp3(\d+)", tag.abi):
-                    pythons.add(f"python3.{m.group(1)}")
-                if m := re.search(r"(x86_64|aarch64)$", tag.platform):
-                    machines.add("arm64" if m.group(1) == "aarch64" else "x86_64")
+        try:
+            text = read_headers(reader, entry)
+        except UnreadableError as exc:
+            warnings.append(str(entry_finding(path, exc.reason)))
+            continue
+        for tag in wheel_tags(HeaderParser().parsestr(text).get_all("Tag") or []):
+            if m := re.fullmatch(r"cp3(\d+)", tag.abi):
+                pythons.add(f"python3.{m.group(1)}")
+            if m := re.search(r"(x86_64|aarch64)$", tag.platform):
+                machines.add("arm64" if m.group(1) == "aarch64" else "x86_64")
     runtime = pythons.pop() if len(pythons) == 1 else None
     architecture = machines.pop() if len(machines) == 1 else None
     return runtime, architecture
 
 
 def inspect_artifact(path: Path) -> Inspection:
+    """Sizes from the zip's directory, owners from its RECORD files. A damaged or hostile zip is
+    inspected all the same: what cannot be read is said in ``warnings``."""
+    warnings: list[str] = []
     manifest = path.with_suffix(".json") if path.suffix == ".zip" else None
     meta = json.loads(manifest.read_text()) if manifest and manifest.is_file() else {}
     code_sha256 = code_sha256_of(path) if path.is_file() else None
-    with Reader() as reader:
+    with Reader(max_size=MAX_UNZIPPED_SIZE) as reader:
         opened = open_artifact(path, reader)
         entries = opened.bundle.entries
-        guessed = _guess_target(entries, reader)
+        warnings += [str(f) for f in opened.findings]
+        guessed = _guess_target(entries, reader, warnings)
     unzipped: dict[str, int] = {}
     zipped: dict[str, int] = {}
     files: dict[str, int] = {}
@@ -92,4 +107,5 @@ def inspect_artifact(path: Path) -> Inspection:
         meta.get("architecture") or guessed[1],
         code_sha256,
         rows,
+        list(dict.fromkeys(warnings)),
     )

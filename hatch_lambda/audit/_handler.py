@@ -10,7 +10,12 @@ import posixpath
 from collections.abc import Mapping
 
 from ..bundle import Entry, Reader
+from ..errors import UnreadableError
 from ._finding import Finding
+from ._members import entry_finding
+
+SOURCE_LIMIT = 4 << 20
+"""The largest handler module parsed: its syntax tree takes tens of times the memory."""
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
@@ -57,8 +62,23 @@ def check_handler(entries: Mapping[str, Entry], handler: str, reader: Reader) ->
                 "Check the handler setting and that the module is part of the project's wheel.",
             )
         ]
+    entry = entries[rel]
+    if entry.size > SOURCE_LIMIT:
+        return [
+            Finding(
+                "handler",
+                rel,
+                f"is {entry.size:,} bytes, more than the {SOURCE_LIMIT:,} hatch-lambda parses, so "
+                f"whether it defines {function!r} is not checked; keep the handler's module small "
+                "and import the rest",
+            )
+        ]
     try:
-        tree = ast.parse(reader.read(entries[rel]), filename=rel)
+        tree = ast.parse(reader.read(entry, SOURCE_LIMIT), filename=rel)
+    except UnreadableError as exc:
+        return [entry_finding(rel, exc.reason)]
+    except (RecursionError, MemoryError):
+        return [Finding("handler", rel, "cannot be parsed: it nests too deeply")]
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
         return [
