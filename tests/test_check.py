@@ -348,6 +348,20 @@ def test_two_different_app_py_fail_check(tmp_path: Path) -> None:
     assert "appears twice in the zip" in report["findings"][0]["message"]
 
 
+def test_a_name_that_is_both_a_file_and_a_folder(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "app.zip", [
+        ("app.py", APP), ("a/b", b"file"), ("a/b/c.py", b""), ("x/", b""), ("x/y", b""),
+    ])  # fmt: skip
+    messages = found(check_artifact(path, TARGET))
+    assert list(messages) == [("archive-paths", "a/b")]
+    assert (
+        "is a file, and a/b/c.py needs a folder of the same name"
+        in messages[("archive-paths", "a/b")]
+    )
+    folder_entry = make_zip(tmp_path / "dir.zip", [("app.py", APP), ("a/b", b""), ("a/b/", b"")])
+    assert list(found(check_artifact(folder_entry, TARGET))) == [("archive-paths", "a/b")]
+
+
 def test_a_large_record_is_read_a_line_at_a_time(tmp_path: Path) -> None:
     """inspect and check once held a RECORD whole, several times over: hundreds of MB for one."""
     path = tmp_path / "app.zip"

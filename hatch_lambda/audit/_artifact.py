@@ -1,6 +1,6 @@
 """Opens any Lambda artifact (function zip, layer zip, or folder) as a bundle, never extracting
 it, with the rules that belong to the archive itself: no absolute or escaping paths, no symlinks
-leaving it, no name twice, no member Lambda cannot unpack.
+leaving it, no name twice, no name both a file and a folder, no member Lambda cannot unpack.
 Which distribution owns each file comes from the RECORD files inside."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 import posixpath
 import stat
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -54,6 +55,26 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
     return None
 
 
+def _file_and_folder(names: list[str], files: Collection[str]) -> list[Finding]:
+    """Files that are also the folder of another name: unzip cannot make both."""
+    inside: dict[str, str] = {}
+    for name in names:
+        # A folder entry `a/b/` splits into a, b and "": a/b is a folder, as for a file `a/b/c`.
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            inside.setdefault("/".join(parts[:i]), name)
+    return [
+        Finding(
+            "archive-paths",
+            name,
+            f"is a file, and {inside[name]} needs a folder of the same name; unzip cannot make "
+            "both, so one of them is lost. Rename one of them",
+        )
+        for name in sorted(files)
+        if name in inside
+    ]
+
+
 def _from_zip(path: Path, max_size: int | None) -> OpenedArtifact:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -86,6 +107,7 @@ def _from_zip(path: Path, max_size: int | None) -> OpenedArtifact:
         executable = bool(info.external_attr >> 16 & 0o111)
         entries[info.filename] = Entry(info.filename, ZipMember.from_info(path, info), executable)
         zipped[info.filename] = info.compress_size
+    findings += _file_and_folder([i.filename for i in infos], entries)
     layer = {n.split("/", 1)[0] for n in entries} == {"python"}
     return OpenedArtifact(Bundle(entries), layer, findings, zipped)
 
