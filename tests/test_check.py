@@ -362,6 +362,22 @@ def test_a_name_that_is_both_a_file_and_a_folder(tmp_path: Path) -> None:
     assert list(found(check_artifact(folder_entry, TARGET))) == [("archive-paths", "a/b")]
 
 
+@pytest.mark.parametrize("handler", ["x", "/etc/passwd.fn", "../outside.handler", "app.", ".app.x"])
+def test_a_handler_that_is_not_module_function_reads_nothing(tmp_path: Path, handler: str) -> None:
+    (tmp_path / "outside.py").write_text("def handler(e, c): pass\n")
+    tree = tmp_path / "tree"
+    dist(tree, "app", "1.0", files={"app.py": APP, "__init__.py": b"def x(e, c): pass\n"})
+    messages = found(check_artifact(tree, TARGET, handler=handler))
+    assert list(messages) == [("handler", handler)]
+    assert f"handler {handler!r} is not MODULE.FUNCTION" in messages[("handler", handler)]
+
+
+def test_a_handler_in_a_folder_is_named_with_a_slash_as_lambda_allows(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    dist(tree, "app", "1.0", files={"src/app.py": APP})
+    assert check_artifact(tree, TARGET, handler="src/app.handler").errors == []
+
+
 def test_a_large_record_is_read_a_line_at_a_time(tmp_path: Path) -> None:
     """inspect and check once held a RECORD whole, several times over: hundreds of MB for one."""
     path = tmp_path / "app.zip"
