@@ -10,8 +10,8 @@ from pathlib import Path
 
 from . import __version__
 from .audit import RULES, check_artifact
-from .errors import HatchLambdaError
-from .inspect import inspect_artifact
+from .errors import HatchLambdaError, ManifestError
+from .inspect import inspect_artifact, read_manifest
 from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES, resolve_target
 
 
@@ -44,9 +44,14 @@ def _target_command(args: argparse.Namespace) -> int:
 def _artifact_target(args: argparse.Namespace) -> tuple[str, str]:
     """--runtime/--architecture, else the manifest beside a hatch-lambda zip."""
     runtime, architecture = args.runtime, args.architecture
-    manifest = Path(args.artifact).with_suffix(".json")
-    if (runtime is None or architecture is None) and manifest.is_file():
-        data = json.loads(manifest.read_text())
+    if runtime is None or architecture is None:
+        try:
+            data = read_manifest(Path(args.artifact).with_suffix(".json")) or {}
+        except ManifestError as exc:
+            raise HatchLambdaError(
+                f"{exc}; pass --runtime and --architecture, or delete the manifest or rebuild "
+                "the artifact"
+            ) from exc
         runtime = runtime or data.get("runtime")
         architecture = architecture or data.get("architecture")
     if runtime is None or architecture is None:

@@ -84,6 +84,10 @@ class UnreadableError(HatchLambdaError):
         super().__init__(f"{archive}: {member} {reason}")
 
 
+class ManifestError(HatchLambdaError):
+    """The manifest beside an artifact is not one hatch-lambda wrote: not JSON, not an object."""
+
+
 class ArchiveError(HatchLambdaError):
     """The archive could not be written."""
 

@@ -12,12 +12,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
+from typing import Any
 
 from .audit import OTHER_FILES, entry_finding, open_artifact, read_headers, wheel_tags
 from .bundle import Entry, Reader
 from .cache import code_sha256 as code_sha256_of
 from .config import MAX_UNZIPPED_SIZE
-from .errors import UnreadableError
+from .errors import ManifestError, UnreadableError
+
+_MANIFEST_LIMIT = 16 << 20  # hatch-lambda writes a few KB; anything this large is no manifest
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "true or false", type(None): "null"}  # fmt: skip
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest at *path*, None if there is no file; ManifestError if it is not a manifest."""
+    if not path.is_file():
+        return None
+    if path.stat().st_size > _MANIFEST_LIMIT:
+        raise ManifestError(f"{path} is {path.stat().st_size:,} bytes, too large to be a manifest")
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise ManifestError(
+            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    if not isinstance(data, dict):
+        kind = _JSON_KINDS.get(type(data), type(data).__name__)
+        raise ManifestError(f"{path} holds {kind}, not the JSON object hatch-lambda writes")
+    for key in ("runtime", "architecture", "kind"):
+        if key in data and not isinstance(data[key], str):
+            raise ManifestError(f"{path} gives {key} {data[key]!r}, which is not a name")
+    return data
 
 
 @dataclass(frozen=True)
@@ -75,10 +103,13 @@ def _guess_target(
 
 def inspect_artifact(path: Path) -> Inspection:
     """Sizes from the zip's directory, owners from its RECORD files. A damaged or hostile zip is
-    inspected all the same: what cannot be read is said in ``warnings``."""
+    inspected all the same: what cannot be read is left out and said in ``warnings``."""
     warnings: list[str] = []
-    manifest = path.with_suffix(".json") if path.suffix == ".zip" else None
-    meta = json.loads(manifest.read_text()) if manifest and manifest.is_file() else {}
+    try:
+        meta = (read_manifest(path.with_suffix(".json")) if path.suffix == ".zip" else None) or {}
+    except ManifestError as exc:
+        warnings.append(f"{exc}: ignored; delete it or rebuild the artifact")
+        meta = {}
     code_sha256 = code_sha256_of(path) if path.is_file() else None
     with Reader(max_size=MAX_UNZIPPED_SIZE) as reader:
         opened = open_artifact(path, reader)

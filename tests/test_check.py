@@ -406,3 +406,29 @@ def test_a_large_record_is_read_a_line_at_a_time(tmp_path: Path) -> None:
         assert grown < 16 << 10, f"{command[0]} grew by {grown} KB"
     data = json.loads(cli("inspect", str(path), "--json").stdout)
     assert [d["distribution"] for d in data["distributions"]] == ["pkg 1.0"]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "says"),
+    [
+        (b'{"runtime": "python3.12", "architecture": }', "is not valid JSON (Expecting value at "),
+        (b'["python3.12", "x86_64"]', "holds an array, not the JSON object hatch-lambda writes"),
+        (b'{"runtime": "caf\xe9"}', "is not UTF-8 text (byte 16: invalid continuation byte)"),
+        (b'{"runtime": 3.12, "architecture": "x86_64"}', "gives runtime 3.12, which is not a name"),
+    ],
+)
+def test_a_broken_manifest_is_named_with_what_to_do(
+    tmp_path: Path, manifest: bytes, says: str
+) -> None:
+    path = make_zip(tmp_path / "app.zip", [("app.py", APP)])
+    (tmp_path / "app.json").write_bytes(manifest)
+    proc = cli("check", str(path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{tmp_path / 'app.json'} {says}" in proc.stderr
+    assert "pass --runtime and --architecture, or delete the manifest" in proc.stderr
+    given = cli("check", str(path), "--runtime", "python3.12", "--architecture", "x86_64")
+    assert given.returncode == 0, given.stderr  # the manifest is not read at all
+    inspected = cli("inspect", str(path))
+    assert inspected.returncode == 0 and "Traceback" not in inspected.stderr
+    assert f"warning: {tmp_path / 'app.json'} {says}" in inspected.stderr
+    assert "ignored; delete it or rebuild the artifact" in inspected.stderr
