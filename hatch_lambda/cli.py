@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,10 +63,17 @@ def _artifact_target(args: argparse.Namespace) -> tuple[str, str]:
     return runtime, architecture
 
 
-def _check_command(args: argparse.Namespace) -> int:
+def _artifact_path(args: argparse.Namespace) -> Path:
     path = Path(args.artifact)
     if not path.exists():
         raise HatchLambdaError(f"{path} does not exist")
+    if not (path.is_file() or path.is_dir()):  # a FIFO or a device would block or never end
+        raise HatchLambdaError(f"{path} is neither a file nor a folder; give a zip or a folder")
+    return path
+
+
+def _check_command(args: argparse.Namespace) -> int:
+    path = _artifact_path(args)
     runtime, architecture = _artifact_target(args)
     target, _ = resolve_target(runtime, architecture)
     bad = sorted(set(args.warn) - set(RULES))
@@ -100,9 +108,7 @@ def _check_command(args: argparse.Namespace) -> int:
 
 
 def _inspect_command(args: argparse.Namespace) -> int:
-    path = Path(args.artifact)
-    if not path.exists():
-        raise HatchLambdaError(f"{path} does not exist")
+    path = _artifact_path(args)
     found = inspect_artifact(path)
     for warning in found.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -175,11 +181,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a shell reports for a command a closed pipe stopped (128 + SIGPIPE), so that
+# `set -o pipefail` scripts see `hatch-lambda ... | head -1` like `yes | head -1`.
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+    except BrokenPipeError:
+        # Python flushes stdout again on exit: point it at devnull so that flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
     except HatchLambdaError as exc:
         print(f"hatch-lambda: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the artifact or a file in it: unreadable, vanished, not a file
+        where = exc.filename or getattr(args, "artifact", None)
+        print(f"hatch-lambda: cannot read {where}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return code
