@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import io
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -54,8 +55,8 @@ def record_hash(data: bytes) -> str:
 
 
 def raw_wheel(directory: Path, name: str, files: dict[str, bytes], *, executable: set[str] = frozenset(),  # type: ignore[assignment]
-              purelib: bool = True) -> Path:  # fmt: skip
-    """A wheel with exactly *files* (plus metadata), some of them executable."""
+              purelib: bool = True, links: set[str] = frozenset()) -> Path:  # type: ignore[assignment]  # fmt: skip
+    """A wheel with exactly *files* (plus metadata), some of them executable, some symlinks."""
     dist_info = f"{name}-1.0.dist-info"
     files = {
         **files,
@@ -77,6 +78,8 @@ def raw_wheel(directory: Path, name: str, files: dict[str, bytes], *, executable
             info = zipfile.ZipInfo(p, (2021, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o755 if p in executable else 0o644) << 16
+            if p in links:
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
             zf.writestr(info, d)
     return path
 
@@ -132,6 +135,19 @@ def test_a_path_outside_the_install_folder_is_refused(tmp_path: Path) -> None:
     wheel = raw_wheel(tmp_path, "evil", {"../escape.py": b"x = 1\n"})
     with pytest.raises(InstallError, match=r"evil 1.0 holds '../escape.py'"):
         plan_wheel(wheel, "evil", "1.0", sha256=None, reporter=Quiet())
+
+
+def test_a_symbolic_link_in_a_wheel_is_refused_naming_the_wheel_and_member(
+    tmp_path: Path,
+) -> None:
+    wheel = raw_wheel(tmp_path, "linked", {"linked/__init__.py": b"", "linked/conf": b"/etc/passwd"},
+                      links={"linked/conf"})  # fmt: skip
+    with pytest.raises(InstallError) as raised:
+        plan_wheel(wheel, "linked", "1.0", sha256=None, reporter=Quiet())
+    assert str(raised.value).startswith(
+        "linked 1.0: linked-1.0-py3-none-any.whl holds 'linked/conf' as a symbolic link"
+    )
+    assert "rebuild the wheel" in str(raised.value)
 
 
 def test_excludes_never_touch_metadata(tmp_path: Path) -> None:
