@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
 from .audit import RULES, check_artifact
-from .errors import HatchLambdaError
-from .inspect import inspect_artifact
+from .errors import HatchLambdaError, ManifestError
+from .inspect import inspect_artifact, read_manifest
 from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES, resolve_target
 
 
@@ -44,9 +45,14 @@ def _target_command(args: argparse.Namespace) -> int:
 def _artifact_target(args: argparse.Namespace) -> tuple[str, str]:
     """--runtime/--architecture, else the manifest beside a hatch-lambda zip."""
     runtime, architecture = args.runtime, args.architecture
-    manifest = Path(args.artifact).with_suffix(".json")
-    if (runtime is None or architecture is None) and manifest.is_file():
-        data = json.loads(manifest.read_text())
+    if runtime is None or architecture is None:
+        try:
+            data = read_manifest(Path(args.artifact).with_suffix(".json")) or {}
+        except ManifestError as exc:
+            raise HatchLambdaError(
+                f"{exc}; pass --runtime and --architecture, or delete the manifest or rebuild "
+                "the artifact"
+            ) from exc
         runtime = runtime or data.get("runtime")
         architecture = architecture or data.get("architecture")
     if runtime is None or architecture is None:
@@ -57,10 +63,17 @@ def _artifact_target(args: argparse.Namespace) -> tuple[str, str]:
     return runtime, architecture
 
 
-def _check_command(args: argparse.Namespace) -> int:
+def _artifact_path(args: argparse.Namespace) -> Path:
     path = Path(args.artifact)
     if not path.exists():
         raise HatchLambdaError(f"{path} does not exist")
+    if not (path.is_file() or path.is_dir()):  # a FIFO or a device would block or never end
+        raise HatchLambdaError(f"{path} is neither a file nor a folder; give a zip or a folder")
+    return path
+
+
+def _check_command(args: argparse.Namespace) -> int:
+    path = _artifact_path(args)
     runtime, architecture = _artifact_target(args)
     target, _ = resolve_target(runtime, architecture)
     bad = sorted(set(args.warn) - set(RULES))
@@ -95,10 +108,10 @@ def _check_command(args: argparse.Namespace) -> int:
 
 
 def _inspect_command(args: argparse.Namespace) -> int:
-    path = Path(args.artifact)
-    if not path.exists():
-        raise HatchLambdaError(f"{path} does not exist")
+    path = _artifact_path(args)
     found = inspect_artifact(path)
+    for warning in found.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps({
             "artifact": found.artifact, "kind": found.kind, "runtime": found.runtime,
@@ -109,6 +122,7 @@ def _inspect_command(args: argparse.Namespace) -> int:
                  "files": r.files}
                 for r in found.rows
             ],
+            "warnings": found.warnings,
         }, indent=2))  # fmt: skip
         return 0
     print(f"{path.name}: {found.kind} for {found.runtime or '(runtime unknown)'} "
@@ -167,11 +181,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a shell reports for a command a closed pipe stopped (128 + SIGPIPE), so that
+# `set -o pipefail` scripts see `hatch-lambda ... | head -1` like `yes | head -1`.
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+    except BrokenPipeError:
+        # Python flushes stdout again on exit: point it at devnull so that flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
     except HatchLambdaError as exc:
         print(f"hatch-lambda: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the artifact or a file in it: unreadable, vanished, not a file
+        where = exc.filename or getattr(args, "artifact", None)
+        print(f"hatch-lambda: cannot read {where}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return code

@@ -93,6 +93,21 @@ class AuditError(HatchLambdaError):
         super().__init__(f"{artifact} is not Lambda-ready:\n{lines}")
 
 
+class UnreadableError(HatchLambdaError):
+    """A member of a zip cannot be read as Lambda would unpack it: encrypted, compressed with a
+    method Lambda does not unpack, damaged, or declaring a size that cannot be real."""
+
+    def __init__(self, archive: str, member: str, reason: str) -> None:
+        self.archive = archive
+        self.member = member
+        self.reason = reason
+        super().__init__(f"{archive}: {member} {reason}")
+
+
+class ManifestError(HatchLambdaError):
+    """The manifest beside an artifact is not one hatch-lambda wrote: not JSON, not an object."""
+
+
 class ArchiveError(HatchLambdaError):
     """The archive could not be written."""
 

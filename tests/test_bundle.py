@@ -6,7 +6,9 @@ import base64
 import csv
 import hashlib
 import io
+import stat
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -30,8 +32,9 @@ from hatch_lambda.bundle import (
     plan_wheel,
     read_back,
 )
-from hatch_lambda.errors import ArchiveError, InstallError
+from hatch_lambda.errors import ArchiveError, InstallError, UnreadableError
 from support.index import make_wheel
+from support.zips import data_span, make_zip, member, patch_header, zeros_zip
 
 
 class Quiet:
@@ -52,8 +55,8 @@ def record_hash(data: bytes) -> str:
 
 
 def raw_wheel(directory: Path, name: str, files: dict[str, bytes], *, executable: set[str] = frozenset(),  # type: ignore[assignment]
-              purelib: bool = True) -> Path:  # fmt: skip
-    """A wheel with exactly *files* (plus metadata), some of them executable."""
+              purelib: bool = True, links: set[str] = frozenset()) -> Path:  # type: ignore[assignment]  # fmt: skip
+    """A wheel with exactly *files* (plus metadata), some of them executable, some symlinks."""
     dist_info = f"{name}-1.0.dist-info"
     files = {
         **files,
@@ -75,6 +78,8 @@ def raw_wheel(directory: Path, name: str, files: dict[str, bytes], *, executable
             info = zipfile.ZipInfo(p, (2021, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o755 if p in executable else 0o644) << 16
+            if p in links:
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
             zf.writestr(info, d)
     return path
 
@@ -130,6 +135,19 @@ def test_a_path_outside_the_install_folder_is_refused(tmp_path: Path) -> None:
     wheel = raw_wheel(tmp_path, "evil", {"../escape.py": b"x = 1\n"})
     with pytest.raises(InstallError, match=r"evil 1.0 holds '../escape.py'"):
         plan_wheel(wheel, "evil", "1.0", sha256=None, reporter=Quiet())
+
+
+def test_a_symbolic_link_in_a_wheel_is_refused_naming_the_wheel_and_member(
+    tmp_path: Path,
+) -> None:
+    wheel = raw_wheel(tmp_path, "linked", {"linked/__init__.py": b"", "linked/conf": b"/etc/passwd"},
+                      links={"linked/conf"})  # fmt: skip
+    with pytest.raises(InstallError) as raised:
+        plan_wheel(wheel, "linked", "1.0", sha256=None, reporter=Quiet())
+    assert str(raised.value).startswith(
+        "linked 1.0: linked-1.0-py3-none-any.whl holds 'linked/conf' as a symbolic link"
+    )
+    assert "rebuild the wheel" in str(raised.value)
 
 
 def test_excludes_never_touch_metadata(tmp_path: Path) -> None:
@@ -312,3 +330,97 @@ def test_a_truncated_wheel_is_an_error_naming_it_not_a_traceback(tmp_path: Path)
         pytest.raises(InstallError, match=r"cannot read fx_cut-1.0-py3-none-any.whl"),
     ):
         ElfFacts(reader, "x86_64", {wheel: "0" * 64}).prepare([wheel])
+
+
+TEXT = b"".join(b"line %d of a module that compresses like code\n" % i for i in range(300))
+
+
+def zip_entry(path: Path, name: str) -> Entry:
+    with zipfile.ZipFile(path) as zf:
+        return Entry(name, ZipMember.from_info(path, zf.getinfo(name)))
+
+
+def read_all(path: Path, name: str, *, piece: int = 7, max_size: int | None = None) -> bytes:
+    with Reader(max_size) as reader, reader.open(zip_entry(path, name)) as stream:
+        return b"".join(iter(lambda: stream.read(piece), b""))
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_the_reader_gives_what_zipfile_gives_in_any_pieces(tmp_path: Path, method: int) -> None:
+    path = make_zip(tmp_path / "a.zip", [(member("t.txt", method), TEXT),
+                                              (member("empty", method), b"")])  # fmt: skip
+    for piece in (1, 7, 4096, 1 << 20):
+        assert read_all(path, "t.txt", piece=piece) == TEXT
+    assert read_all(path, "empty") == b""
+    with Reader() as reader:
+        assert reader.read(zip_entry(path, "t.txt"), 10) == TEXT[:10]
+
+
+def damaged(tmp_path: Path, field: str, value: int) -> Path:
+    path = make_zip(tmp_path / f"{field}.zip", [("t.txt", TEXT)])
+    patch_header(path, "t.txt", field, value)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("flags", 0x1, "is encrypted, and Lambda unpacks no encrypted member"),
+        ("method", 9, "is compressed with deflate64 (method 9), and Lambda unpacks only stored"),
+        ("method", 12, "is compressed with bzip2 (method 12)"),
+        ("method", 77, "is compressed with an unknown method (method 77)"),
+        ("crc", zlib.crc32(TEXT) ^ 1, "does not match its CRC-32"),
+        ("size", len(TEXT) + 5, f"ends after {len(TEXT):,} of the {len(TEXT) + 5:,} bytes"),
+        ("size", 100, "inflates to more than the 100 bytes it declares"),
+    ],
+)
+def test_a_member_lambda_cannot_unpack_is_an_unreadable_error(
+    tmp_path: Path, field: str, value: int, says: str
+) -> None:
+    path = damaged(tmp_path, field, value)
+    with pytest.raises(UnreadableError) as raised:
+        read_all(path, "t.txt", max_size=1 << 30)
+    assert raised.value.member == "t.txt" and says in raised.value.reason
+    assert str(raised.value).startswith(f"{field}.zip: t.txt ")
+
+
+def test_damaged_deflate_data_is_an_unreadable_error(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "a.zip", [("t.txt", TEXT)])
+    start, end = data_span(path, "t.txt")
+    raw = bytearray(path.read_bytes())
+    raw[start:end] = b"\xff" * (end - start)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UnreadableError, match="deflate data is damaged"):
+        read_all(path, "t.txt")
+
+
+def test_reading_stops_at_the_declared_size_even_when_the_crc_matches(tmp_path: Path) -> None:
+    """zipfile cuts such a member short without a word; the reader says it does not fit."""
+    path = damaged(tmp_path, "size", 100)
+    patch_header(path, "t.txt", "crc", zlib.crc32(TEXT[:100]))
+    with zipfile.ZipFile(path) as zf:
+        assert zf.read("t.txt") == TEXT[:100]
+    with pytest.raises(UnreadableError, match="inflates to more than the 100 bytes"):
+        read_all(path, "t.txt", piece=1 << 20)
+
+
+def test_with_a_limit_the_reader_refuses_a_bomb_unread(tmp_path: Path) -> None:
+    bomb = zeros_zip(tmp_path / "bomb.zip", "b.so", 8 << 20, b"\x7fELF")
+    assert read_all(bomb, "b.so", piece=1 << 20)[:4] == b"\x7fELF"  # no limit: it is zeros
+    with pytest.raises(UnreadableError, match=r"declares 8,388,608 bytes unzipped, more than"):
+        read_all(bomb, "b.so", max_size=1 << 20)
+    with pytest.raises(UnreadableError, match=r"\(1,0\d\d:1\), more than real files compress"):
+        read_all(bomb, "b.so", max_size=64 << 20)
+
+
+def test_a_wheel_member_in_bzip2_is_deflated_again_but_refused_in_an_artifact(
+    tmp_path: Path,
+) -> None:
+    path = make_zip(tmp_path / "w.zip", [(member("t.txt", zipfile.ZIP_BZIP2), TEXT)])
+    assert read_all(path, "t.txt") == TEXT
+    written = write_zip(Bundle({"t.txt": zip_entry(path, "t.txt")}), tmp_path / "out.zip")
+    with zipfile.ZipFile(written.path) as zf:
+        assert zf.getinfo("t.txt").compress_type == zipfile.ZIP_DEFLATED
+        assert zf.read("t.txt") == TEXT
+    with pytest.raises(UnreadableError, match=r"bzip2 \(method 12\)"):
+        read_all(path, "t.txt", max_size=1 << 30)

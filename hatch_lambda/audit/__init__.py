@@ -16,8 +16,8 @@ from ..target import Target
 from ._finding import Finding, Site
 
 RULES = (
-    "archive-paths", "archive-symlink", "bytecode", "closure", "elf-glibc", "elf-invalid",
-    "elf-machine", "elf-musl", "elf-needs", "handler", "size", "wheel-tags",
+    "archive-entry", "archive-paths", "archive-symlink", "bytecode", "closure", "elf-glibc",
+    "elf-invalid", "elf-machine", "elf-musl", "elf-needs", "handler", "size", "wheel-tags",
 )  # fmt: skip
 
 from ._artifact import OpenedArtifact, open_artifact  # noqa: E402
@@ -26,8 +26,9 @@ from ._closure import check_closure  # noqa: E402
 from ._elf import check_elf  # noqa: E402
 from ._facts import ElfFacts  # noqa: E402
 from ._handler import check_handler  # noqa: E402
+from ._members import check_members, entry_finding, read_headers  # noqa: E402
 from ._size import OTHER_FILES, check_size, distribution_sizes  # noqa: E402
-from ._tags import check_wheel_tags  # noqa: E402
+from ._tags import check_wheel_tags, wheel_tags  # noqa: E402
 
 
 def audit_bundle(
@@ -92,15 +93,26 @@ def check_artifact(
     max_unzipped_size: int = 262_144_000,
 ) -> Report:
     """Audit any Lambda artifact, made by hatch-lambda or not: a function zip, a layer zip or a
-    folder. Rules named in *warn* are reported as warnings."""
+    folder. Rules named in *warn* are reported as warnings.
+
+    Nothing is extracted, and no member declaring more than *max_unzipped_size* (or compressing
+    better than real files do) is inflated: memory and disk stay bounded whatever the zip holds.
+    """
     runtime = target.runtime.name
-    with Reader() as reader:
+    with Reader(max_size=max_unzipped_size) as reader:
         opened = open_artifact(path, reader)
         sites = opened.sites(target.python_version)
-        bundle = replace(opened.bundle, sites={runtime: sites})
-        findings = list(opened.findings)
-        findings += audit_bundle(bundle, {runtime: target}, reader=reader, handler=handler)
-        in_sites = {p: e for s in sites for p, e in bundle.site_entries(s).items()}
+        whole = replace(opened.bundle, sites={runtime: sites})
+        unreadable = check_members(whole.entries, reader)
+        findings = [*opened.findings, *unreadable]
+        # The other rules go on without the members that cannot be read; their size still counts,
+        # and the handler rule sees them, to say its module cannot be read rather than is missing.
+        bad = {f.path for f in unreadable}
+        bundle = replace(whole, entries={p: e for p, e in whole.entries.items() if p not in bad})
+        findings += audit_bundle(bundle, {runtime: target}, reader=reader)
+        if handler:
+            findings += check_handler(whole.site_entries(""), handler, reader)
+        in_sites = {p: e for s in sites for p, e in whole.site_entries(s).items()}
         sizes = distribution_sizes(in_sites.values())
         findings += check_size(path.name, {"artifact": sizes}, limit=max_unzipped_size)
     unique = list(dict.fromkeys(findings))
@@ -125,5 +137,8 @@ __all__ = [
     "check_handler",
     "check_size",
     "distribution_sizes",
+    "entry_finding",
     "open_artifact",
+    "read_headers",
+    "wheel_tags",
 ]

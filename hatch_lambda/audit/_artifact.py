@@ -1,24 +1,26 @@
 """Opens any Lambda artifact (function zip, layer zip, or folder) as a bundle, never extracting
 it, with the rules that belong to the archive itself: no absolute or escaping paths, no symlinks
-leaving it, no name twice. Which distribution owns each file comes from the RECORD files inside."""
+leaving it, no name twice, no name both a file and a folder, no member Lambda cannot unpack.
+Which distribution owns each file comes from the RECORD files inside."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import os
 import posixpath
 import stat
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 
-from ..bundle import LAYER_SITE, Bundle, Entry, OnDisk, Reader, ZipMember
-from ..errors import AuditError
+from ..bundle import LAYER_SITE, Bundle, Entry, OnDisk, Reader, ZipMember, member_problem
+from ..errors import AuditError, UnreadableError
 from ._finding import Finding
+from ._members import entry_finding, read_lines
 
 
 @dataclass
@@ -53,7 +55,27 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
     return None
 
 
-def _from_zip(path: Path) -> OpenedArtifact:
+def _file_and_folder(names: list[str], files: Collection[str]) -> list[Finding]:
+    """Files that are also the folder of another name: unzip cannot make both."""
+    inside: dict[str, str] = {}
+    for name in names:
+        # A folder entry `a/b/` splits into a, b and "": a/b is a folder, as for a file `a/b/c`.
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            inside.setdefault("/".join(parts[:i]), name)
+    return [
+        Finding(
+            "archive-paths",
+            name,
+            f"is a file, and {inside[name]} needs a folder of the same name; unzip cannot make "
+            "both, so one of them is lost. Rename one of them",
+        )
+        for name in sorted(files)
+        if name in inside
+    ]
+
+
+def _from_zip(path: Path, max_size: int | None) -> OpenedArtifact:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -78,9 +100,14 @@ def _from_zip(path: Path) -> OpenedArtifact:
                 )
             )
             continue
+        # Kept in the bundle, so that its size counts; the Reader refuses to inflate it.
+        refused = member_problem(info, max_size)
+        if refused:
+            findings.append(entry_finding(info.filename, refused))
         executable = bool(info.external_attr >> 16 & 0o111)
         entries[info.filename] = Entry(info.filename, ZipMember.from_info(path, info), executable)
         zipped[info.filename] = info.compress_size
+    findings += _file_and_folder([i.filename for i in infos], entries)
     layer = {n.split("/", 1)[0] for n in entries} == {"python"}
     return OpenedArtifact(Bundle(entries), layer, findings, zipped)
 
@@ -125,14 +152,19 @@ def _with_owners(opened: OpenedArtifact, reader: Reader) -> OpenedArtifact:
         folder = posixpath.basename(posixpath.dirname(record))[: -len(".dist-info")]
         name, _, version = folder.partition("-")
         owner = f"{canonicalize_name(name)} {version}"
-        text = reader.read(entries[record]).decode("utf-8", errors="replace")
-        for row in csv.reader(io.StringIO(text)):
-            if not row or not row[0]:
-                continue
-            path = posixpath.normpath(prefix + row[0])
-            entry = entries.get(path)
-            if entry is not None and entry.owner is None:
-                entries[path] = dataclasses.replace(entry, owner=owner, record=record)
+        try:
+            with reader.open(entries[record]) as stream:
+                for row in csv.reader(read_lines(stream)):
+                    if not row or not row[0]:
+                        continue
+                    path = posixpath.normpath(prefix + row[0])
+                    entry = entries.get(path)
+                    if entry is not None and entry.owner is None:
+                        entries[path] = dataclasses.replace(entry, owner=owner, record=record)
+        except UnreadableError as exc:
+            opened.findings.append(entry_finding(record, exc.reason))
+        except csv.Error:
+            pass  # a quoted field that never ends: the rows before it are owned all the same
     opened.bundle = dataclasses.replace(opened.bundle, entries=entries)
     return opened
 
@@ -143,5 +175,5 @@ def _is_site(folder: str) -> bool:
 
 def open_artifact(path: Path, reader: Reader) -> OpenedArtifact:
     """The artifact at *path* (a zip or a folder) as a bundle."""
-    opened = _from_folder(path) if path.is_dir() else _from_zip(path)
+    opened = _from_folder(path) if path.is_dir() else _from_zip(path, reader.max_size)
     return _with_owners(opened, reader)

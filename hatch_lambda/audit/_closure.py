@@ -17,6 +17,7 @@ from packaging.version import InvalidVersion, Version
 from ..bundle import Reader
 from ..target import Target
 from ._finding import Finding, Site
+from ._members import read_headers
 from ._tags import dist_info_files
 
 
@@ -26,7 +27,7 @@ def _installed(
     dists = {}
     for site in reversed(sites):  # the first site on sys.path wins
         for meta in dist_info_files(site, "METADATA"):
-            text = reader.read(site.entries[meta]).decode("utf-8", errors="replace")
+            text = read_headers(reader, site.entries[meta])
             msg = HeaderParser().parsestr(text)
             folder = site.prefix + meta.split("/", 1)[0]
             name = canonicalize_name(msg["Name"] or folder.rsplit("/", 1)[-1].split("-")[0])

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
 from ..bundle import Entry
+from ..errors import UnreadableError
 from ..target import RUNTIMES, Target
 from ._finding import Finding, Site
+from ._members import entry_finding
 
 
 class FactSource(Protocol):
@@ -96,7 +98,11 @@ def check_elf(
     """Every ELF file of *site* against *target*; *names*: every file name the bundle holds."""
     findings: list[Finding] = []
     for rel, entry in sorted(site.entries.items()):
-        found = facts.of(entry)
+        try:
+            found = facts.of(entry)
+        except UnreadableError as exc:
+            findings.append(entry_finding(rel, exc.reason))
+            continue
         if found is None:
             continue
         owner = entry.owner

@@ -7,10 +7,20 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 from collections.abc import Mapping
 
 from ..bundle import Entry, Reader
+from ..errors import UnreadableError
 from ._finding import Finding
+from ._members import entry_finding
+
+# Lambda splits the handler at its last "." and imports the rest, with "/" read as "." (so
+# `src/app.handler` names src.app): every part must be a Python name.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_HANDLER = re.compile(rf"{_NAME}([./]{_NAME})*\.{_NAME}")
+SOURCE_LIMIT = 4 << 20
+"""The largest handler module parsed: its syntax tree takes tens of times the memory."""
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
@@ -34,9 +44,22 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 
 def check_handler(entries: Mapping[str, Entry], handler: str, reader: Reader) -> list[Finding]:
-    """*entries*: the function's files by path from the archive root (Lambda's /var/task)."""
+    """*entries*: the function's files by path from the archive root (Lambda's /var/task).
+
+    Only *entries* are looked in: whatever *handler* says, no file outside them is read.
+    """
+    if not _HANDLER.fullmatch(handler):
+        return [
+            Finding(
+                "handler",
+                handler,
+                f"handler {handler!r} is not MODULE.FUNCTION: Lambda imports the part before the "
+                "last '.' as a module of the artifact and calls the function after it. Give one "
+                "like app.main.handler",
+            )
+        ]
     module, _, function = handler.rpartition(".")
-    parts = module.split(".")
+    parts = module.replace("/", ".").split(".")
     candidates = ["/".join(parts) + ".py", "/".join([*parts, "__init__.py"])]
     rel = next((c for c in candidates if c in entries), None)
     if rel is None:
@@ -57,8 +80,23 @@ def check_handler(entries: Mapping[str, Entry], handler: str, reader: Reader) ->
                 "Check the handler setting and that the module is part of the project's wheel.",
             )
         ]
+    entry = entries[rel]
+    if entry.size > SOURCE_LIMIT:
+        return [
+            Finding(
+                "handler",
+                rel,
+                f"is {entry.size:,} bytes, more than the {SOURCE_LIMIT:,} hatch-lambda parses, so "
+                f"whether it defines {function!r} is not checked; keep the handler's module small "
+                "and import the rest",
+            )
+        ]
     try:
-        tree = ast.parse(reader.read(entries[rel]), filename=rel)
+        tree = ast.parse(reader.read(entry, SOURCE_LIMIT), filename=rel)
+    except UnreadableError as exc:
+        return [entry_finding(rel, exc.reason)]
+    except (RecursionError, MemoryError):
+        return [Finding("handler", rel, "cannot be parsed: it nests too deeply")]
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
         return [

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from email.parser import HeaderParser
 
-from packaging.tags import parse_tag
+from packaging.tags import Tag, parse_tag
 
 from ..bundle import Reader
 from ..target import Target
 from ._finding import Finding, Site
+from ._members import read_headers
+
+
+def wheel_tags(declared: Iterable[str]) -> set[Tag]:
+    """The tags of WHEEL's ``Tag`` lines; a line that is no tag adds none."""
+    tags: set[Tag] = set()
+    for text in declared:
+        try:
+            tags.update(parse_tag(text))
+        except ValueError:
+            continue
+    return tags
 
 
 def dist_info_files(site: Site, name: str) -> list[str]:
@@ -19,9 +32,9 @@ def dist_info_files(site: Site, name: str) -> list[str]:
 def check_wheel_tags(site: Site, target: Target, reader: Reader) -> list[Finding]:
     findings = []
     for rel in dist_info_files(site, "WHEEL"):
-        text = reader.read(site.entries[rel]).decode("utf-8", errors="replace")
+        text = read_headers(reader, site.entries[rel])
         declared = HeaderParser().parsestr(text).get_all("Tag") or []
-        tags = {t for text in declared for t in parse_tag(text)}
+        tags = wheel_tags(declared)
         if not tags or not target.accepts(tags):
             findings.append(
                 Finding(

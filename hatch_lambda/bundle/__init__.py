@@ -8,6 +8,7 @@ need real files ``materialize`` and ``read_back``. Nothing is unpacked to disk o
 from ._entries import LAYER_SITE, Bundle, Distribution, Entry, Generated, OnDisk, Source, ZipMember
 from ._filters import DEFAULT_EXCLUDES, SLIM_EXCLUDES, Excludes, project_test_excludes
 from ._layout import Placed, place, with_records
+from ._member import member_problem
 from ._read import Reader
 from ._tree import materialize, read_back
 from ._wheels import INSTALLER_NAME, plan_from_json, plan_to_json, plan_wheel, record_hash
@@ -28,6 +29,7 @@ __all__ = [
     "Source",
     "ZipMember",
     "materialize",
+    "member_problem",
     "place",
     "plan_from_json",
     "plan_to_json",

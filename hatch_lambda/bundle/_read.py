@@ -8,40 +8,61 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from ..errors import UnreadableError
 from ._entries import Entry, Generated, OnDisk, ZipMember
+from ._member import MemberStream, member_problem
+
+# Methods Lambda does not unpack but zipfile does: a wheel member in one of them is inflated by
+# zipfile, and deflated again when it is written into the artifact.
+_RECOMPRESSED = (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 class Reader:
-    """Opens entries one at a time, keeping each zip they come from open once."""
+    """Opens entries one at a time, keeping each zip they come from open once.
 
-    def __init__(self) -> None:
-        self._zips: dict[Path, tuple[zipfile.ZipFile, dict[int, zipfile.ZipInfo]]] = {}
+    *max_size* is given for artifacts from elsewhere (``check``, ``inspect``): they are read as
+    Lambda reads them, and members declaring more unzipped bytes than this, or compressing better
+    than real files do, are refused unread. Without it, zips are wheels to build from.
+    """
+
+    def __init__(self, max_size: int | None = None) -> None:
+        self.max_size = max_size
+        self._zips: dict[Path, tuple[zipfile.ZipFile, BinaryIO, dict[int, zipfile.ZipInfo]]] = {}
 
     def open(self, entry: Entry) -> BinaryIO:
+        """A stream of the entry's bytes; UnreadableError if a zip member cannot be read."""
         source = entry.source
         if isinstance(source, Generated):
             return io.BytesIO(source.data)
         if isinstance(source, OnDisk):
             return source.path.open("rb")
         assert isinstance(source, ZipMember)
-        zf, by_offset = self._zip(source.archive)
+        zf, file, by_offset = self._zip(source.archive)
         # By offset, not name: a zip may hold one name twice, and each entry is one member.
         info = by_offset[source.header_offset]
-        return zf.open(info)  # type: ignore[return-value]
+        wheel = self.max_size is None
+        problem = member_problem(info, self.max_size, extra_methods=_RECOMPRESSED if wheel else ())
+        if problem:
+            raise UnreadableError(source.archive.name, source.name, problem)
+        if info.compress_type in _RECOMPRESSED:
+            return zf.open(info)  # type: ignore[return-value]
+        return io.BufferedReader(MemberStream(file, info, source.archive.name))
 
     def read(self, entry: Entry, limit: int | None = None) -> bytes:
         with self.open(entry) as stream:
             return stream.read() if limit is None else stream.read(limit)
 
-    def _zip(self, path: Path) -> tuple[zipfile.ZipFile, dict[int, zipfile.ZipInfo]]:
+    def _zip(self, path: Path) -> tuple[zipfile.ZipFile, BinaryIO, dict[int, zipfile.ZipInfo]]:
         opened = self._zips.get(path)
         if opened is None:
             zf = zipfile.ZipFile(path)
-            opened = self._zips[path] = (zf, {i.header_offset: i for i in zf.infolist()})
+            by_offset = {i.header_offset: i for i in zf.infolist()}
+            opened = self._zips[path] = (zf, path.open("rb"), by_offset)
         return opened
 
     def close(self) -> None:
-        for zf, _ in self._zips.values():
+        for zf, file, _ in self._zips.values():
+            file.close()
             zf.close()
         self._zips.clear()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import stat
 import warnings
 import zipfile
 import zlib
@@ -45,10 +46,11 @@ class _Member:
 class _MemberSource(WheelFile):
     """installer's wheel source, yielding members instead of opened streams."""
 
-    def __init__(self, f: zipfile.ZipFile, path: Path) -> None:
+    def __init__(self, f: zipfile.ZipFile, path: Path, label: str) -> None:
         super().__init__(f)
         self._zip = f
         self._path = path
+        self._label = label
 
     def get_contents(self) -> Iterator[WheelContentElement]:
         rows = parse_record_file(self.read_dist_info("RECORD").splitlines())
@@ -56,6 +58,13 @@ class _MemberSource(WheelFile):
         for info in self._zip.infolist():
             if info.filename.endswith("/"):
                 continue
+            if stat.S_ISLNK(info.external_attr >> 16):
+                # Copied as it is, the member would ship as a file holding the link's target path.
+                raise InstallError(
+                    f"{self._label}: {self._path.name} holds {info.filename!r} as a symbolic "
+                    "link, and a Lambda zip holds regular files only. Use another release, or "
+                    "rebuild the wheel with the file itself in place of the link"
+                )
             row = records.get(info.filename, (info.filename, "", ""))
             member = _Member(ZipMember.from_info(self._path, info), row[1])
             executable = bool(info.external_attr >> 16 & 0o111)
@@ -108,7 +117,7 @@ def plan_wheel(
     try:
         with zipfile.ZipFile(wheel) as zf, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            source = _MemberSource(zf, wheel)
+            source = _MemberSource(zf, wheel, label)
             source.validate_record(validate_contents=False)
             install(source, recorder, {"INSTALLER": INSTALLER_NAME})
             dist_info = source.dist_info_dir
