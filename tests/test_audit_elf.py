@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -332,3 +333,18 @@ def test_findings_name_the_distribution_and_are_all_collected(tmp_path: Path) ->
     assert "pin an older release of numpy" in new.message
     assert arm_finding.message.endswith("runs x86_64 (from numpy 2.2.6)")
     assert "(from" not in other.message  # no RECORD lists it
+
+
+def test_a_wheel_member_larger_than_lambda_allows_is_refused_unread(tmp_path: Path) -> None:
+    """A zip bomb in a dependency: refused from its declared size, never inflated."""
+    from hatch_lambda.audit._facts import _read_wheel
+    from hatch_lambda.errors import InstallError
+
+    wheel = tmp_path / "bomb-1.0-py3-none-any.whl"
+    block = bytes(1 << 20)
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("bomb/x.bin", "w") as f:
+        for _ in range(251):
+            f.write(block)
+    assert wheel.stat().st_size < 1 << 20
+    with pytest.raises(InstallError, match=r"bomb/x\.bin declares 263,192,576 bytes unzipped"):
+        _read_wheel(wheel, "x86_64")

@@ -31,6 +31,7 @@ Fact = Union[ElfInfo, str, None]
 
 _CHUNK = 1 << 20
 _SPOOL = 32 << 20  # a larger shared object is parsed from a temporary file, not memory
+_LAMBDA_UNZIPPED = 262_144_000  # Lambda's limit, for a function and its layers together
 _WORKERS = 2  # zlib and hashlib release the GIL: wheels are read side by side
 
 
@@ -72,6 +73,15 @@ def _read_members(wheel: Path, machine: str) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
     with zipfile.ZipFile(wheel) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
+        # Nothing larger can ship, and inflating it first would cost what a zip bomb asks for.
+        too_large = next((i for i in infos if i.file_size > _LAMBDA_UNZIPPED), None)
+        if too_large is not None:
+            raise InstallError(
+                f"{wheel.name}: {too_large.filename} declares {too_large.file_size:,} bytes "
+                f"unzipped, more than Lambda's {_LAMBDA_UNZIPPED:,}-byte limit for a whole "
+                "function: a damaged or malicious wheel, or one Lambda cannot take; use another "
+                "release"
+            )
         record = next((i for i in infos if i.filename.count("/") == 1
                        and i.filename.endswith(".dist-info/RECORD")), None)  # fmt: skip
         rows = parse_record_file(zf.read(record).decode().splitlines()) if record else []
