@@ -117,4 +117,5 @@ def manifest_data(
 
 def write_manifest(path: Path, data: dict[str, Any]) -> None:
     """Write the manifest to *path*: a temporary name the caller puts in place with its artifact."""
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8", newline="\n")
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(data, indent=2) + "\n")
