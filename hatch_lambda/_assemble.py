@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from ._report import Reporter
+from ._report import Reporter, counted
 from .archive import ArchiveInfo, write_zip
 from .audit import ElfFacts, audit_bundle, check_size, distribution_sizes
 from .bundle import (
@@ -124,6 +124,7 @@ class Assembler:
                 wheel.path, wheel.name, wheel.version, sha256=digest, reporter=self.reporter
             )
             if key:
+                self._planned_here += 1
                 store_json("plan", key, plan_to_json(plan), self.reporter)
         self._plans[wheel.path] = plan
         return plan
@@ -131,7 +132,7 @@ class Assembler:
     def _exclude(self, job: ZipJob, excludes: Excludes) -> dict[str, list[Distribution]]:
         """Every selected wheel's plan, without what never ships."""
         count = sum(len(ws) for ws in job.selected.values())
-        self.reporter.waiting(f"Planning {count} wheel{'' if count == 1 else 's'}")
+        self.reporter.waiting(f"Planning {counted(count, 'wheel')}")
         pruned: list[str] = []
         selected: dict[str, list[Distribution]] = {}
         for rt, wheels in job.selected.items():
@@ -141,11 +142,13 @@ class Assembler:
                 selected[rt].append(dist)
                 pruned += removed
         if pruned:
-            self.reporter.debug(f"left out {len(pruned)} files: {', '.join(pruned[:20])}")
+            self.reporter.debug(
+                f"left out {counted(len(pruned), 'file')}: {', '.join(pruned[:20])}"
+            )
         if count and not self._planned_here:
             self.reporter.info(
-                f"Only the project changed: reusing what was learned of its {count} "
-                f"dependenc{'y' if count == 1 else 'ies'} (plans, audit facts)"
+                f"Reusing what was learned before of its {counted(count, 'dependency', 'dependencies')}"
+                " (plans, audit facts)"
             )
         return selected
 
@@ -199,7 +202,7 @@ class Assembler:
         for layer in job.layers.values():
             provided.update({str(k): v for k, v in layer.dists.get(config.runtime, {}).items()})
         digests = {w.path: w.sha256 for ws in job.selected.values() for w in ws}
-        self.reporter.waiting(f"Auditing {len(bundle.entries):,} files")
+        self.reporter.waiting(f"Auditing {counted(len(bundle.entries), 'file')}")
         facts = {}
         for machine in {t.machine for t in job.targets.values()}:
             facts[machine] = ElfFacts(reader, machine, digests, self.reporter)

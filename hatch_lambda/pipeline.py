@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from hatchling.builders.utils import get_reproducible_timestamp
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
-from ._report import Reporter
+from ._report import Reporter, counted
 from ._scratch import sweep_system, system_folder
 from ._timestamp import zip_date_time
 from .cache import cache_key, prepare_cache, sha256_file
 from .collect import Collected, Collector
 from .commands import Stages
-from .config import ArtifactConfig, LambdaConfig
+from .config import WARN_ZIPPED_SIZE, ArtifactConfig, LambdaConfig
 from .errors import HatchLambdaError, os_problem
 from .manifest import manifest_data, package_entries, write_manifest
 from .outputs import (
@@ -174,12 +174,9 @@ class _Builder:
         )  # fmt: skip
         done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive
-        if archive.size > config.warn_zipped_size:
-            self.reporter.warning(
-                f"{archive.path.name} is {archive.size:,} bytes zipped, over "
-                f"{config.warn_zipped_size:,}: Lambda refuses a direct upload this large; "
-                "deploy it through S3"
-            )
+        warning = zipped_size_warning(archive.path.name, archive.size, config.warn_zipped_size)
+        if warning:
+            self.reporter.warning(warning)
         self._manifest(artifact, pair.manifest_tmp, done.locations, archive=archive)
         project = self._project(config)
         dists = {
@@ -229,6 +226,18 @@ class _Builder:
         return BuildResult(artifact.config, destination, pair.manifest, artifact.label, size, None)
 
 
+def zipped_size_warning(name: str, size: int, threshold: int) -> str | None:
+    """Lambda's own figure only where the threshold is Lambda's: a user's lower one is theirs."""
+    if size <= threshold:
+        return None
+    refused = (f"Lambda refuses a direct upload over {WARN_ZIPPED_SIZE:,} bytes; "
+               "deploy it through S3")  # fmt: skip
+    if threshold == WARN_ZIPPED_SIZE:
+        return f"{name} is {size:,} bytes zipped: {refused}"
+    message = f"{name} is {size:,} bytes zipped, over your warn-zipped-size of {threshold:,}"
+    return message + (f"; {refused}" if size > WARN_ZIPPED_SIZE else "")
+
+
 def build_artifacts(
     config: LambdaConfig,
     *,
@@ -248,7 +257,9 @@ def build_artifacts(
     try:
         debris = [*prepare_cache(), *sweep_output(output_dir), *sweep_system()]
         if debris:
-            reporter.info(f"Removed {len(debris)} temporary files left by interrupted builds")
+            reporter.info(
+                f"Removed {counted(len(debris), 'temporary file')} left by interrupted builds"
+            )
             for path in debris:
                 reporter.debug(f"  removed {path}")
         with system_folder() as tmp:

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from filelock import FileLock
 
-from .._report import Reporter
+from .._report import Reporter, counted
 from ..cache import file_slot, sha256_file, temporary, verified_file
 from ..errors import FetchError
 from ._indexes import Indexes, strip_credentials
@@ -103,7 +103,7 @@ def fetch(
     """Local paths of *items*, in order; cached files are reused by digest once verified.
     (*refresh* needs nothing here: a file kept by its digest cannot go stale.)"""
     workdir.mkdir(parents=True, exist_ok=True)
-    reporter.waiting(f"Fetching {len(items)} distribution files")
+    reporter.waiting(f"Fetching {counted(len(items), 'distribution file')}")
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         paths = list(pool.map(lambda item: _fetch_one(item, workdir, indexes, reporter), items))
     for item, path in zip(items, paths):
