@@ -3,11 +3,21 @@ timings at -v and the final summary."""
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+
 import pytest
 
 from hatch_lambda._report import counted
+from hatch_lambda._subprocess import run
 from hatch_lambda.audit._size import check_size
+from hatch_lambda.commands import run_commands
+from hatch_lambda.errors import ToolError
 from hatch_lambda.pipeline import zipped_size_warning
+from support.project import Project
+
+BASE = {"runtime": "python3.12", "architecture": "x86_64", "handler": "fx_app.handler.handler"}
 
 LAMBDA_ZIPPED = 52_428_800
 LAMBDA_UNZIPPED = 262_144_000
@@ -61,3 +71,92 @@ def test_unzipped_size_finding_names_whose_limit() -> None:
     both = _size_message(400_000_000, 300_000_000)
     assert "over your max-unzipped-size of 300,000,000, and over Lambda's limit" in both
     assert "raise" not in both
+
+
+class Recorder:
+    """A Reporter that keeps every message with its kind and, for debug, its level."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+
+    def info(self, message: str) -> None:
+        self.messages.append(("info", message))
+
+    def waiting(self, message: str) -> None:
+        self.messages.append(("waiting", message))
+
+    def success(self, message: str) -> None:
+        self.messages.append(("success", message))
+
+    def warning(self, message: str) -> None:
+        self.messages.append(("warning", message))
+
+    def debug(self, message: str, level: int = 1) -> None:
+        self.messages.append((f"debug{level}", message))
+
+    def of(self, kind: str) -> list[str]:
+        return [message for k, message in self.messages if k == kind]
+
+
+def test_a_failed_command_shows_its_last_20_lines_in_the_order_printed(tmp_path: Path) -> None:
+    reporter = Recorder()
+    script = "for i in $(seq 1 30); do echo out $i; echo err $i >&2; done; exit 4"
+    with pytest.raises(ToolError) as caught:
+        run_commands([script], stage="after-bundling", cwd=tmp_path, env={}, reporter=reporter)
+    message = caught.value.message
+    assert "the after-bundling command" in message and "(exit status 4)" in message
+    shown = [line.strip() for line in message.splitlines() if line.startswith("    ")]
+    assert shown == [f"{s} {i}" for i in range(21, 31) for s in ("out", "err")]
+    assert message.endswith("Fix the command in after-bundling.")
+    # At -v every line was shown as it came, indented under the command's own line.
+    assert reporter.of("waiting") == [f"after-bundling: {script}"]
+    assert reporter.of("debug1")[:2] == ["    out 1", "    err 1"]
+
+
+def test_a_failed_command_that_printed_nothing_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ToolError) as caught:
+        run_commands(["exit 1"], stage="before-bundling", cwd=tmp_path, env={}, reporter=Recorder())
+    assert "\n  it printed nothing\n" in caught.value.message
+
+
+def test_a_tool_keeps_its_output_apart_and_shows_it_only_where_asked(tmp_path: Path) -> None:
+    reporter = Recorder()
+    argv = [sys.executable, "-c", "import sys; print('data'); print('note', file=sys.stderr)"]
+    done = run(argv, what="a tool", reporter=reporter)
+    assert (done.stdout, done.stderr) == ("data\n", "note\n")
+    assert reporter.of("debug3") == ["note"] and reporter.of("debug1") == []
+    reporter = Recorder()
+    run(argv, what="a tool", reporter=reporter, show_output=1)
+    assert sorted(reporter.of("debug1")) == ["    data", "    note"]
+    failing = [sys.executable, "-c", "print('why'); raise SystemExit(3)"]
+    with pytest.raises(ToolError) as caught:
+        run(failing, what="a tool", reporter=Recorder())
+    assert "a tool failed (exit status 3)" in caught.value.message
+    assert caught.value.message.endswith("  last lines of its output:\n    why")
+
+
+def test_command_hooks_output_at_default_and_at_v(app: Project, tmp_path: Path) -> None:
+    app.configure({
+        **BASE, "after-bundling": ["echo compressing assets; echo 'assets: 3 files' >&2"],
+    })  # fmt: skip
+    quiet = app.build_wheel()
+    assert "after-bundling: echo compressing assets" in quiet.stderr
+    assert "compressing assets\n" not in quiet.stderr
+    # From an empty cache: an unchanged artifact is reused without running its commands.
+    verbose = app.build_wheel(HATCH_VERBOSE="1", HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "c"))
+    assert "\n    compressing assets\n    assets: 3 files\n" in verbose.stderr, verbose.stderr
+    assert re.search(r"^  after-bundling: \d+\.\d\d s$", verbose.stderr, re.M)
+
+
+def test_a_failing_command_hook_shows_what_it_printed(app: Project) -> None:
+    app.configure({
+        **BASE, "before-bundling": ["echo npm run build; echo 'error: no such script' >&2; exit 1"],
+    })  # fmt: skip
+    proc = app.hatchling("-t", "wheel")
+    assert proc.returncode != 0
+    assert (
+        "failed (exit status 1) in the staged copy of the project.\n"
+        "  last lines of its output:\n    npm run build\n    error: no such script\n"
+        "  Fix the command in before-bundling."
+    ) in proc.stderr
+    assert "Traceback" not in proc.stderr
