@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from ._report import Reporter, counted
+from ._report import Reporter, counted, timed
 from .archive import ArchiveInfo, write_zip
 from .audit import ElfFacts, audit_bundle, check_size, distribution_sizes
 from .bundle import (
@@ -92,17 +92,20 @@ class Assembler:
         config = job.config
         excludes = [*DEFAULT_EXCLUDES, *(SLIM_EXCLUDES if config.slim else ()), *config.exclude]
         project = None
-        if config.contents != "dependencies":
-            own = self._plan(self.project)
-            tops = {p.split("/", 1)[0] for p in own.entries if "/" in p}
-            tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
-            project = Excludes([*excludes, *tests]).apply(own)[0]
-        placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
+        with timed(self.reporter, "plan"):
+            if config.contents != "dependencies":
+                own = self._plan(self.project)
+                tops = {p.split("/", 1)[0] for p in own.entries if "/" in p}
+                tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
+                project = Excludes([*excludes, *tests]).apply(own)[0]
+            placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
         bundle = self._tree_steps(job, placed.bundle, destination.parent)
-        with Reader() as reader:
+        with Reader() as reader, timed(self.reporter, "audit"):
             sizes = self._audit(job, bundle, reader)
         self.reporter.waiting(f"Writing {destination.name}")
-        return Assembled(write_zip(bundle, destination, into=into), sizes, placed.locations)
+        with timed(self.reporter, "archive"):
+            archive = write_zip(bundle, destination, into=into)
+        return Assembled(archive, sizes, placed.locations)
 
     def _plan(self, wheel: Wheel) -> Distribution:
         """The plan of *wheel*; a dependency's is kept by the wheel's digest, as it never changes."""
@@ -161,18 +164,30 @@ class Assembler:
         local_hooks = bool(config.after_bundling) and not config.container
         if config.compile_bytecode and not (local_hooks or config.container):
             runtimes = {rt: job.targets[rt].runtime for rt in config.all_runtimes}
-            return compile_bundle(bundle, runtimes, runtime_root=where, work=self.work / job.stem,
-                                  reporter=self.reporter)  # fmt: skip
+            with timed(self.reporter, "bytecode"):
+                return compile_bundle(bundle, runtimes, runtime_root=where,
+                                      work=self.work / job.stem, reporter=self.reporter)  # fmt: skip
         if not (local_hooks or config.compile_bytecode):
             return bundle
         reasons = [r for r, on in (("after-bundling commands", local_hooks),
                                    ("compile-bytecode in a container", config.container)) if on]  # fmt: skip
         root = self.work / job.stem
         self.reporter.debug(f"writing the bundle to {root} for {' and '.join(reasons)}")
-        materialize(bundle, root)
+        with timed(self.reporter, "tree written"):
+            materialize(bundle, root)
         if local_hooks:
             self.stages.after_bundling(config, root)
-        if config.compile_bytecode and config.container:
+        if config.compile_bytecode:
+            with timed(self.reporter, "bytecode"):
+                self._compile_tree(job, root, bundle, where, output_dir)
+        with timed(self.reporter, "tree read back"):
+            return read_back(root, bundle)
+
+    def _compile_tree(
+        self, job: ZipJob, root: Path, bundle: Bundle, where: str, output_dir: Path
+    ) -> None:
+        config = job.config
+        if config.container:
             staging = container_staging(output_dir)
             try:
                 compiled = compile_in_container(
@@ -183,15 +198,14 @@ class Assembler:
                 shutil.move(str(compiled), root)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        elif config.compile_bytecode:
-            for rt in config.all_runtimes:
-                for prefix in bundle.sites[rt]:
-                    folder = root / prefix
-                    if folder.is_dir():
-                        runtime_path = f"{where}/{prefix}".rstrip("/")
-                        compile_tree(folder, job.targets[rt].runtime,
-                                     runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
-        return read_back(root, bundle)
+            return
+        for rt in config.all_runtimes:
+            for prefix in bundle.sites[rt]:
+                folder = root / prefix
+                if folder.is_dir():
+                    runtime_path = f"{where}/{prefix}".rstrip("/")
+                    compile_tree(folder, job.targets[rt].runtime,
+                                 runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
 
     def _audit(self, job: ZipJob, bundle: Bundle, reader: Reader) -> dict[str, int]:
         """Every rule for every runtime; returns unzipped sizes by distribution."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from hatchling.builders.utils import get_reproducible_timestamp
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
-from ._report import Reporter, counted
+from ._report import Reporter, counted, timed
 from ._scratch import sweep_system, system_folder
 from ._timestamp import zip_date_time
 from .cache import cache_key, prepare_cache, sha256_file
@@ -91,13 +91,14 @@ class _Builder:
         self._assembler: Assembler | None = None
 
     def build(self, config: ArtifactConfig) -> BuildResult:
-        try:
-            return self._build(config)
-        except DamagedWheels:
-            # They were removed from the cache: collecting again fetches or builds them anew.
-            self.reporter.info("Collecting the requirements again for the wheels removed")
-            self.collector.forget()
-            return self._build(config)
+        with timed(self.reporter, "total"):
+            try:
+                return self._build(config)
+            except DamagedWheels:
+                # They were removed from the cache: collecting again fetches or builds them anew.
+                self.reporter.info("Collecting the requirements again for the wheels removed")
+                self.collector.forget()
+                return self._build(config)
 
     def _build(self, config: ArtifactConfig) -> BuildResult:
         what = f"{config.kind} {config.name}" if config.name else config.kind

@@ -160,3 +160,31 @@ def test_a_failing_command_hook_shows_what_it_printed(app: Project) -> None:
         "  Fix the command in before-bundling."
     ) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+STAGE = r"^  {}: \d+\.\d\d s"
+
+
+def test_v_shows_the_time_of_each_stage_and_what_was_downloaded(app: Project) -> None:
+    app.configure(BASE)
+    plain = app.build_wheel()
+    assert not re.search(STAGE.format(r"\w+"), plain.stderr, re.M)
+    handler = app.path / "src" / "fx_app" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# changed\n")
+    # Resolved again, and every file is in hatch-lambda's cache by its digest already.
+    again = app.build_wheel(HATCH_VERBOSE="1", HATCH_LAMBDA_REFRESH="1")
+    for stage in ("requirements", "resolve", "plan", "audit", "archive", "total"):
+        assert re.search(STAGE.format(stage) + "$", again.stderr, re.M), (stage, again.stderr)
+    fetched = re.search(STAGE.format("fetch") + "; (.*)$", again.stderr, re.M)
+    assert fetched, again.stderr
+    assert re.fullmatch(r"6 files reused from the cache \([\d,]+ bytes\)", fetched[1]), fetched[1]
+
+
+def test_v_counts_bytes_downloaded_apart_from_those_reused(app: Project, tmp_path: Path) -> None:
+    app.configure(BASE)
+    proc = app.build_wheel(HATCH_VERBOSE="1", HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "empty"))
+    fetched = re.search(STAGE.format("fetch") + "; (.*)$", proc.stderr, re.M)
+    assert fetched, proc.stderr
+    downloads = sorted((tmp_path / "empty").rglob("*.whl"))
+    size = sum(p.stat().st_size for p in downloads)
+    assert fetched[1] == f"{len(downloads)} files downloaded ({size:,} bytes)"

@@ -14,7 +14,7 @@ from packaging.pylock import Pylock
 from packaging.tags import Tag
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
-from .._report import Reporter, counted
+from .._report import Reporter, counted, timed
 from ..cache import (
     REFRESH_ENV,
     cache_key,
@@ -251,13 +251,14 @@ def _build_wheelhouse(
             return []
         backend = choose_resolver(resolver, custom_platforms=custom_platforms)
         reporter.waiting(
-            f"Resolving {counted(len(lines), 'requirement')} from {requirements.source} for {target.label} "
-            f"with {backend}"
+            f"Resolving {counted(len(lines), 'requirement')} from {requirements.source} for "
+            f"{target.label} with {backend}"
         )
-        lock = _resolve(
-            backend, requirements=lines, target=target, indexes=indexes,
-            workdir=workdir / "resolve", reporter=reporter, refresh=refresh,
-        )  # fmt: skip
+        with timed(reporter, "resolve"):
+            lock = _resolve(
+                backend, requirements=lines, target=target, indexes=indexes,
+                workdir=workdir / "resolve", reporter=reporter, refresh=refresh,
+            )  # fmt: skip
         pins = pins_from_pylock(
             lock, where=f"{backend}'s resolution", environment=target.marker_environment()
         )
@@ -277,10 +278,11 @@ def _build_wheelhouse(
         if item.is_wheel:
             wheels.append(Wheel(item.name, version, path))
         else:
-            built = build_wheel(
-                item, path, target, indexes, use_uv=resolver != "pip",
-                workdir=workdir / "sdists", reporter=reporter, refresh=refresh,
-            )  # fmt: skip
+            with timed(reporter, "sdist build"):
+                built = build_wheel(
+                    item, path, target, indexes, use_uv=resolver != "pip",
+                    workdir=workdir / "sdists", reporter=reporter, refresh=refresh,
+                )  # fmt: skip
             wheels.append(Wheel(item.name, version, built, built_from_sdist=True))
     _check_tags(wheels, target)
     return wheels
