@@ -70,6 +70,8 @@ class Assembled:
     """Unzipped bytes by distribution."""
     locations: Mapping[tuple[str, str], str]
     """(wheel file name, runtime or "" for the project) -> the archive folder it went to."""
+    warnings: tuple[str, ...]
+    """The findings of rules in ``audit-warn``, as they were said."""
 
 
 class Assembler:
@@ -101,11 +103,11 @@ class Assembler:
             placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
         bundle = self._tree_steps(job, placed.bundle, destination.parent)
         with Reader() as reader, timed(self.reporter, "audit"):
-            sizes = self._audit(job, bundle, reader)
+            sizes, warnings = self._audit(job, bundle, reader)
         self.reporter.waiting(f"Writing {destination.name}")
         with timed(self.reporter, "archive"):
             archive = write_zip(bundle, destination, into=into)
-        return Assembled(archive, sizes, placed.locations)
+        return Assembled(archive, sizes, placed.locations, warnings)
 
     def _plan(self, wheel: Wheel) -> Distribution:
         """The plan of *wheel*; a dependency's is kept by the wheel's digest, as it never changes."""
@@ -207,8 +209,11 @@ class Assembler:
                     compile_tree(folder, job.targets[rt].runtime,
                                  runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
 
-    def _audit(self, job: ZipJob, bundle: Bundle, reader: Reader) -> dict[str, int]:
-        """Every rule for every runtime; returns unzipped sizes by distribution."""
+    def _audit(
+        self, job: ZipJob, bundle: Bundle, reader: Reader
+    ) -> tuple[dict[str, int], tuple[str, ...]]:
+        """Every rule for every runtime; returns unzipped sizes by distribution, and the
+        warnings said."""
         config = job.config
         provided: dict[str, str | None] = {}
         if config.exclude_runtime_provided:
@@ -236,9 +241,10 @@ class Assembler:
                 **{f"layer {n}": lay.sizes for n, lay in job.layers.items()},
             }
             findings += check_size(f"{job.stem}.zip", parts, limit=config.max_unzipped_size)
-        for finding in (f for f in findings if f.rule in config.audit_warn):
-            self.reporter.warning(f"{job.stem}.zip: {finding}")
+        warnings = [f"{job.stem}.zip: {f}" for f in findings if f.rule in config.audit_warn]
+        for warning in warnings:
+            self.reporter.warning(warning)
         errors = [f for f in findings if f.rule not in config.audit_warn]
         if errors:
             raise AuditError(f"{job.stem}.zip", list(dict.fromkeys(str(f) for f in errors)))
-        return sizes
+        return sizes, tuple(warnings)

@@ -35,7 +35,8 @@ class AppReporter:
         self._app.display_success(redact(message))
 
     def warning(self, message: str) -> None:
-        self._app.display_warning(redact(message))
+        # hatchling's display shows a warning as plain text, like information: the word says it.
+        self._app.display_warning(redact(f"warning: {message}"))
 
     def debug(self, message: str, level: int = 1) -> None:
         self._app.display_debug(redact(message), level=level)

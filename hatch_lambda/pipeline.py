@@ -55,6 +55,13 @@ class BuildResult:
     """Per runtime, the distributions the artifact holds (for functions deployed with a layer)."""
     sizes: Mapping[str, int] = field(default_factory=dict)
     """Unzipped bytes by distribution."""
+    files: int = 0
+    """Files in the zip, or in the wheelhouse folder."""
+    unzipped_size: int | None = None
+    """Bytes of all the zip's files unzipped (None for a wheelhouse)."""
+    warnings: tuple[str, ...] = ()
+    """What was said of the artifact itself (its size, rules reported as warnings): said again
+    whenever the artifact is reused."""
 
 
 @dataclass(frozen=True)
@@ -125,13 +132,21 @@ class _Builder:
                 self.reporter.info(
                     f"Nothing changed since {zip_path.name} was last built: reusing it"
                 )
-                return BuildResult(config, pair.artifact, pair.manifest, label, kept.size,
-                                   kept.code_sha256, kept.dists, kept.sizes)  # fmt: skip
+                for warning in kept.warnings:
+                    self.reporter.warning(warning)
+                return BuildResult(
+                    config, pair.artifact, pair.manifest, label, kept.size, kept.code_sha256,
+                    kept.dists, kept.sizes, files=kept.files, unzipped_size=kept.unzipped_size,
+                    warnings=kept.warnings,
+                )  # fmt: skip
             verify_kept([w for ws in artifact.selected.values() for w in ws], self.reporter)
             result, sha256 = self._zip(artifact, pair)
             pair.commit()
-        remember(pair, key, Remembered(result.size, result.code_sha256, sha256, result.dists,
-                                       result.sizes), self.reporter)  # fmt: skip
+        remembered = Remembered(
+            result.size, result.code_sha256, sha256, result.dists, result.sizes, result.files,
+            result.unzipped_size or 0, result.warnings,
+        )  # fmt: skip
+        remember(pair, key, remembered, self.reporter)
         return result
 
     def _select(self, config: ArtifactConfig, collected: Collected) -> Selection:
@@ -175,17 +190,22 @@ class _Builder:
         )  # fmt: skip
         done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive
+        warnings = list(done.warnings)
         warning = zipped_size_warning(archive.path.name, archive.size, config.warn_zipped_size)
         if warning:
             self.reporter.warning(warning)
+            warnings.append(warning)
         self._manifest(artifact, pair.manifest_tmp, done.locations, archive=archive)
         project = self._project(config)
         dists = {
             rt: {canonicalize_name(w.name): w.version for w in [*ws, *project]}
             for rt, ws in artifact.selected.items()
         }
-        result = BuildResult(config, archive.path, pair.manifest, artifact.label, archive.size,
-                             archive.code_sha256, dists, done.sizes)  # fmt: skip
+        result = BuildResult(
+            config, archive.path, pair.manifest, artifact.label, archive.size,
+            archive.code_sha256, dists, done.sizes, files=archive.files,
+            unzipped_size=archive.unzipped_size, warnings=tuple(warnings),
+        )  # fmt: skip
         return result, archive.sha256
 
     def _project(self, config: ArtifactConfig) -> list[Wheel]:
@@ -222,9 +242,10 @@ class _Builder:
                 place_wheelhouse(staging, destination, pair)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        size = described["size"]
-        assert isinstance(size, int)
-        return BuildResult(artifact.config, destination, pair.manifest, artifact.label, size, None)
+        size, files = described["size"], described["files"]
+        assert isinstance(size, int) and isinstance(files, int)
+        return BuildResult(artifact.config, destination, pair.manifest, artifact.label, size, None,
+                           files=files)  # fmt: skip
 
 
 def zipped_size_warning(name: str, size: int, threshold: int) -> str | None:

@@ -16,7 +16,7 @@ from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.builders.plugin.interface import BuilderInterface
 
-from ._report import AppReporter
+from ._report import AppReporter, counted
 from .errors import HatchLambdaError, redact
 
 if TYPE_CHECKING:
@@ -47,8 +47,13 @@ def _abort(app: Any, exc: HatchLambdaError) -> NoReturn:
 
 def _announce(app: Any, results: list[BuildResult]) -> None:
     for result in results:
+        if result.unzipped_size is None:  # a wheelhouse: a folder
+            what = f"{counted(result.files, 'file')}, {result.size:,} bytes"
+        else:
+            what = (f"{result.size:,} bytes zipped, {result.unzipped_size:,} unzipped in "
+                    f"{counted(result.files, 'file')}")  # fmt: skip
         digest = f", CodeSha256 {result.code_sha256}" if result.code_sha256 else ""
-        app.display_success(f"Lambda {result.label}: {result.path} ({result.size:,} bytes{digest})")
+        app.display_success(f"Lambda {result.label}: {result.path} ({what}{digest})")
         app.display_info(f"Manifest: {result.manifest}")
 
 

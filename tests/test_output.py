@@ -188,3 +188,36 @@ def test_v_counts_bytes_downloaded_apart_from_those_reused(app: Project, tmp_pat
     downloads = sorted((tmp_path / "empty").rglob("*.whl"))
     size = sum(p.stat().st_size for p in downloads)
     assert fetched[1] == f"{len(downloads)} files downloaded ({size:,} bytes)"
+
+
+SUMMARY = re.compile(
+    r"^Lambda function zip for python3\.12 x86_64: (.+\.zip) \(([\d,]+) bytes zipped, ([\d,]+) "
+    r"unzipped in ([\d,]+) files, CodeSha256 (\S+)\)$",
+    re.M,
+)
+
+
+def test_the_summary_gives_sizes_and_files_also_for_a_reused_zip(app: Project) -> None:
+    app.configure(BASE)
+    first = app.build_wheel()
+    archive = app.manifest()["archive"]
+    expected = (
+        str(app.only_zip()), f"{archive['size']:,}", f"{archive['unzipped-size']:,}",
+        f"{archive['files']:,}", archive["code-sha256"],
+    )  # fmt: skip
+    found = SUMMARY.search(first.stderr)
+    assert found and found.groups() == expected, first.stderr
+    again = app.build_wheel()
+    assert "Nothing changed since" in again.stderr
+    found = SUMMARY.search(again.stderr)
+    assert found and found.groups() == expected, again.stderr
+
+
+def test_an_audit_warning_is_said_again_when_the_zip_is_reused(app: Project) -> None:
+    app.configure({**BASE, "handler": "fx_app.handler.missing", "audit-warn": ["handler"]})
+    first = app.build_wheel()
+    said = [line for line in first.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(said) == 1 and "[handler]" in said[0], first.stderr
+    again = app.build_wheel()
+    assert "Nothing changed since" in again.stderr
+    assert [line for line in again.stderr.splitlines() if line.startswith("warning: ")] == said
