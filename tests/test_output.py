@@ -221,3 +221,10 @@ def test_an_audit_warning_is_said_again_when_the_zip_is_reused(app: Project) -> 
     again = app.build_wheel()
     assert "Nothing changed since" in again.stderr
     assert [line for line in again.stderr.splitlines() if line.startswith("warning: ")] == said
+
+
+def test_ignored_extras_and_groups_are_counted() -> None:
+    from hatch_lambda.requirements._load import _ignored
+
+    assert _ignored("extra", ["aws"]) == "the extra 'aws' is ignored"
+    assert _ignored("group", ["a", "b"]) == "the groups 'a', 'b' are ignored"
