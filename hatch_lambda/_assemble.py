@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from ._report import Reporter
+from ._report import Reporter, counted, timed
 from .archive import ArchiveInfo, write_zip
 from .audit import ElfFacts, audit_bundle, check_size, distribution_sizes
 from .bundle import (
@@ -70,6 +70,8 @@ class Assembled:
     """Unzipped bytes by distribution."""
     locations: Mapping[tuple[str, str], str]
     """(wheel file name, runtime or "" for the project) -> the archive folder it went to."""
+    warnings: tuple[str, ...]
+    """The findings of rules in ``audit-warn``, as they were said."""
 
 
 class Assembler:
@@ -92,17 +94,20 @@ class Assembler:
         config = job.config
         excludes = [*DEFAULT_EXCLUDES, *(SLIM_EXCLUDES if config.slim else ()), *config.exclude]
         project = None
-        if config.contents != "dependencies":
-            own = self._plan(self.project)
-            tops = {p.split("/", 1)[0] for p in own.entries if "/" in p}
-            tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
-            project = Excludes([*excludes, *tests]).apply(own)[0]
-        placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
+        with timed(self.reporter, "plan"):
+            if config.contents != "dependencies":
+                own = self._plan(self.project)
+                tops = {p.split("/", 1)[0] for p in own.entries if "/" in p}
+                tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
+                project = Excludes([*excludes, *tests]).apply(own)[0]
+            placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
         bundle = self._tree_steps(job, placed.bundle, destination.parent)
-        with Reader() as reader:
-            sizes = self._audit(job, bundle, reader)
+        with Reader() as reader, timed(self.reporter, "audit"):
+            sizes, warnings = self._audit(job, bundle, reader)
         self.reporter.waiting(f"Writing {destination.name}")
-        return Assembled(write_zip(bundle, destination, into=into), sizes, placed.locations)
+        with timed(self.reporter, "archive"):
+            archive = write_zip(bundle, destination, into=into)
+        return Assembled(archive, sizes, placed.locations, warnings)
 
     def _plan(self, wheel: Wheel) -> Distribution:
         """The plan of *wheel*; a dependency's is kept by the wheel's digest, as it never changes."""
@@ -124,6 +129,7 @@ class Assembler:
                 wheel.path, wheel.name, wheel.version, sha256=digest, reporter=self.reporter
             )
             if key:
+                self._planned_here += 1
                 store_json("plan", key, plan_to_json(plan), self.reporter)
         self._plans[wheel.path] = plan
         return plan
@@ -131,7 +137,7 @@ class Assembler:
     def _exclude(self, job: ZipJob, excludes: Excludes) -> dict[str, list[Distribution]]:
         """Every selected wheel's plan, without what never ships."""
         count = sum(len(ws) for ws in job.selected.values())
-        self.reporter.waiting(f"Planning {count} wheel{'' if count == 1 else 's'}")
+        self.reporter.waiting(f"Planning {counted(count, 'wheel')}")
         pruned: list[str] = []
         selected: dict[str, list[Distribution]] = {}
         for rt, wheels in job.selected.items():
@@ -141,11 +147,13 @@ class Assembler:
                 selected[rt].append(dist)
                 pruned += removed
         if pruned:
-            self.reporter.debug(f"left out {len(pruned)} files: {', '.join(pruned[:20])}")
+            self.reporter.debug(
+                f"left out {counted(len(pruned), 'file')}: {', '.join(pruned[:20])}"
+            )
         if count and not self._planned_here:
             self.reporter.info(
-                f"Only the project changed: reusing what was learned of its {count} "
-                f"dependenc{'y' if count == 1 else 'ies'} (plans, audit facts)"
+                f"Reusing what was learned before of its {counted(count, 'dependency', 'dependencies')}"
+                " (plans, audit facts)"
             )
         return selected
 
@@ -158,18 +166,30 @@ class Assembler:
         local_hooks = bool(config.after_bundling) and not config.container
         if config.compile_bytecode and not (local_hooks or config.container):
             runtimes = {rt: job.targets[rt].runtime for rt in config.all_runtimes}
-            return compile_bundle(bundle, runtimes, runtime_root=where, work=self.work / job.stem,
-                                  reporter=self.reporter)  # fmt: skip
+            with timed(self.reporter, "bytecode"):
+                return compile_bundle(bundle, runtimes, runtime_root=where,
+                                      work=self.work / job.stem, reporter=self.reporter)  # fmt: skip
         if not (local_hooks or config.compile_bytecode):
             return bundle
         reasons = [r for r, on in (("after-bundling commands", local_hooks),
                                    ("compile-bytecode in a container", config.container)) if on]  # fmt: skip
         root = self.work / job.stem
         self.reporter.debug(f"writing the bundle to {root} for {' and '.join(reasons)}")
-        materialize(bundle, root)
+        with timed(self.reporter, "tree written"):
+            materialize(bundle, root)
         if local_hooks:
             self.stages.after_bundling(config, root)
-        if config.compile_bytecode and config.container:
+        if config.compile_bytecode:
+            with timed(self.reporter, "bytecode"):
+                self._compile_tree(job, root, bundle, where, output_dir)
+        with timed(self.reporter, "tree read back"):
+            return read_back(root, bundle)
+
+    def _compile_tree(
+        self, job: ZipJob, root: Path, bundle: Bundle, where: str, output_dir: Path
+    ) -> None:
+        config = job.config
+        if config.container:
             staging = container_staging(output_dir)
             try:
                 compiled = compile_in_container(
@@ -180,18 +200,20 @@ class Assembler:
                 shutil.move(str(compiled), root)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        elif config.compile_bytecode:
-            for rt in config.all_runtimes:
-                for prefix in bundle.sites[rt]:
-                    folder = root / prefix
-                    if folder.is_dir():
-                        runtime_path = f"{where}/{prefix}".rstrip("/")
-                        compile_tree(folder, job.targets[rt].runtime,
-                                     runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
-        return read_back(root, bundle)
+            return
+        for rt in config.all_runtimes:
+            for prefix in bundle.sites[rt]:
+                folder = root / prefix
+                if folder.is_dir():
+                    runtime_path = f"{where}/{prefix}".rstrip("/")
+                    compile_tree(folder, job.targets[rt].runtime,
+                                 runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
 
-    def _audit(self, job: ZipJob, bundle: Bundle, reader: Reader) -> dict[str, int]:
-        """Every rule for every runtime; returns unzipped sizes by distribution."""
+    def _audit(
+        self, job: ZipJob, bundle: Bundle, reader: Reader
+    ) -> tuple[dict[str, int], tuple[str, ...]]:
+        """Every rule for every runtime; returns unzipped sizes by distribution, and the
+        warnings said."""
         config = job.config
         provided: dict[str, str | None] = {}
         if config.exclude_runtime_provided:
@@ -199,7 +221,7 @@ class Assembler:
         for layer in job.layers.values():
             provided.update({str(k): v for k, v in layer.dists.get(config.runtime, {}).items()})
         digests = {w.path: w.sha256 for ws in job.selected.values() for w in ws}
-        self.reporter.waiting(f"Auditing {len(bundle.entries):,} files")
+        self.reporter.waiting(f"Auditing {counted(len(bundle.entries), 'file')}")
         facts = {}
         for machine in {t.machine for t in job.targets.values()}:
             facts[machine] = ElfFacts(reader, machine, digests, self.reporter)
@@ -219,9 +241,10 @@ class Assembler:
                 **{f"layer {n}": lay.sizes for n, lay in job.layers.items()},
             }
             findings += check_size(f"{job.stem}.zip", parts, limit=config.max_unzipped_size)
-        for finding in (f for f in findings if f.rule in config.audit_warn):
-            self.reporter.warning(f"{job.stem}.zip: {finding}")
+        warnings = [f"{job.stem}.zip: {f}" for f in findings if f.rule in config.audit_warn]
+        for warning in warnings:
+            self.reporter.warning(warning)
         errors = [f for f in findings if f.rule not in config.audit_warn]
         if errors:
             raise AuditError(f"{job.stem}.zip", list(dict.fromkeys(str(f) for f in errors)))
-        return sizes
+        return sizes, tuple(warnings)

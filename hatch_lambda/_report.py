@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from .errors import redact
@@ -32,7 +35,8 @@ class AppReporter:
         self._app.display_success(redact(message))
 
     def warning(self, message: str) -> None:
-        self._app.display_warning(redact(message))
+        # hatchling's display shows a warning as plain text, like information: the word says it.
+        self._app.display_warning(redact(f"warning: {message}"))
 
     def debug(self, message: str, level: int = 1) -> None:
         self._app.display_debug(redact(message), level=level)
@@ -62,3 +66,25 @@ class StreamReporter:
 
     def debug(self, message: str, level: int = 1) -> None:
         self._emit(message, level)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 wheel``, ``2 wheels``, ``1,024 files``: every count the output shows goes through here."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+class Stage:
+    """What a timed stage adds to its line at ``-v`` after its time, such as download sizes."""
+
+    def __init__(self) -> None:
+        self.note = ""
+
+
+@contextlib.contextmanager
+def timed(reporter: Reporter, stage: str) -> Iterator[Stage]:
+    """At ``-v``, a line with the time *stage* took once it is done (``  resolve: 0.42 s``);
+    a stage that fails says nothing, as its error says the rest."""
+    start = time.perf_counter()
+    done = Stage()
+    yield done
+    reporter.debug(f"  {stage}: {time.perf_counter() - start:.2f} s{done.note}")

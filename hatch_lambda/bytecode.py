@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ._pythons import PYTHON_ENV, find_python
-from ._report import Reporter
+from ._report import Reporter, counted
 from ._subprocess import run
 from .bundle import Bundle, Entry, Reader, ZipMember, with_records
 from .cache import cache_key, store_file, stored_file
@@ -112,7 +112,9 @@ def compile_bundle(
                 reporter=reporter,
             )  # fmt: skip
         else:
-            reporter.debug(f"bytecode for {runtime.name}: all {len(groups)} distributions cached")
+            reporter.debug(
+                f"bytecode for {runtime.name}: all {counted(len(groups), 'distribution')} cached"
+            )
         for record, key in keys.items():
             archive = archives[record] or _stored_or_built(key, work / f"bytecode-{rt}")
             if archive is None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from ._report import counted
 from .audit import RULES, check_artifact
 from .errors import HatchLambdaError, ManifestError
 from .inspect import inspect_artifact, read_manifest
@@ -99,10 +100,10 @@ def _check_command(args: argparse.Namespace) -> int:
                 print(f"  {severity:7}  {f.rule:15}  {f.path}{dist}")
                 for line in f.message.splitlines():
                     print(f"           {line}")
-        verdict = "passes" if report.passed else f"fails ({len(report.errors)} errors)"
+        verdict = "passes" if report.passed else f"fails ({counted(len(report.errors), 'error')})"
         print(
             f"{path.name} {verdict}"
-            + (f", {len(report.warnings)} warnings" if report.warnings else "")
+            + (f", {counted(len(report.warnings), 'warning')}" if report.warnings else "")
         )
     return 0 if report.passed else 1
 

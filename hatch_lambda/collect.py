@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import requirements as _requirements
-from ._report import Reporter
+from ._report import Reporter, timed
 from ._scratch import folder_beside
 from ._secrets import AMBIGUOUS, ambiguous_userinfo, remember_secrets
 from .cache import refresh_requested, sha256_file
@@ -79,18 +79,20 @@ class Collector:
     def _collect(self, artifact: ArtifactConfig, runtime: str) -> Collected:
         reporter = self.reporter
         target = prepare_target(runtime, artifact, reporter)
-        reqs = _requirements.load_requirements(
-            artifact.requirements,
-            project_root=self.stages.stage(artifact) or self.project_root,
-            project_wheel=self.project_wheel,
-            environment=target.marker_environment(),
-            extras=artifact.extras,
-            groups=artifact.groups,
-            poetry_include_hashes=artifact.poetry_include_hashes,
-            poetry_without_urls=artifact.poetry_without_urls,
-            reporter=reporter,
-        )
-        reporter.info(f"Requirements: {reqs.source}")
+        stage = self.stages.stage(artifact)
+        with timed(reporter, "requirements"):
+            reqs = _requirements.load_requirements(
+                artifact.requirements,
+                project_root=stage or self.project_root,
+                project_wheel=self.project_wheel,
+                environment=target.marker_environment(),
+                extras=artifact.extras,
+                groups=artifact.groups,
+                poetry_include_hashes=artifact.poetry_include_hashes,
+                poetry_without_urls=artifact.poetry_without_urls,
+                reporter=reporter,
+            )
+            reporter.info(f"Requirements: {reqs.source}")
         indexes = Indexes.from_options(
             artifact.index_url or reqs.index_url,
             (*artifact.extra_index_urls, *reqs.extra_index_urls),
@@ -118,10 +120,11 @@ class Collector:
     ) -> Collected:  # fmt: skip
         staging = container_staging(self.output_dir)
         try:
-            built = build_in_container(
-                reqs, target, indexes, artifact, project_root=self.project_root,
-                staging=staging, reporter=self.reporter,
-            )  # fmt: skip
+            with timed(self.reporter, "container"):
+                built = build_in_container(
+                    reqs, target, indexes, artifact, project_root=self.project_root,
+                    staging=staging, reporter=self.reporter,
+                )  # fmt: skip
             keep = self.work / f"container{next(self._runs)}"
             keep.mkdir()
             wheels = []

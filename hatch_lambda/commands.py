@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ._report import Reporter
+from ._report import Reporter, timed
+from ._subprocess import output_tail, stream
 from .config import ArtifactConfig
 from .errors import ToolError, redact
+
+_TAIL_LINES = 20  # of a failed command's output, in its error
 
 # Left out of the staged copy of the project: build output and tool caches.
 STAGE_IGNORE = (
@@ -34,23 +36,21 @@ def stage_project(project_root: Path, destination: Path) -> Path:
 def run_commands(
     commands: Sequence[str], *, stage: str, cwd: Path, env: Mapping[str, str], reporter: Reporter
 ) -> None:
-    """Run *commands* in order in the host's shell; the first that fails stops the build."""
+    """Run *commands* in order in the host's shell; the first that fails stops the build. What
+    they print is shown as it comes at ``-v``, and its last lines when one fails."""
     for command in commands:
         reporter.waiting(f"{stage}: {command}")
-        proc = subprocess.run(
-            command, shell=True, cwd=cwd, env={**os.environ, **env},
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        for line in (proc.stdout + proc.stderr).splitlines():
-            reporter.debug(line, level=2)
-        if proc.returncode != 0:
-            tail = "\n".join(
-                f"    {line}" for line in (proc.stdout + proc.stderr).splitlines()[-20:]
-            )
-            raise ToolError(
-                f"the {stage} command {redact(command)!r} failed (exit status {proc.returncode}) "
-                f"in {cwd}.\n  last lines of its output:\n{tail}\n  Fix the command in {stage}."
-            )
+        with timed(reporter, stage):
+            done = stream(
+                command, shell=True, cwd=cwd, env={**os.environ, **env}, reporter=reporter,
+                stdout_level=1, merge=True, tail_lines=_TAIL_LINES, prefix="    ",
+            )  # fmt: skip
+            if done.returncode != 0:
+                raise ToolError(
+                    f"the {stage} command {redact(command)!r} failed (exit status "
+                    f"{done.returncode}) in the staged copy of the project.\n"
+                    f"{output_tail(done.tail)}\n  Fix the command in {stage}."
+                )
 
 
 def shell_chain(commands: Sequence[str]) -> str:

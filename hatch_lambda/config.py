@@ -299,7 +299,7 @@ def _check_layers(
             key = origin[artifact.name].get("layers", "layers") + f"[{i}]"
             layer = config.artifact(name)
             if layer is None or layer.kind != "layer":
-                layers = [a.name for a in config.artifacts if a.kind == "layer"]
+                layers = ", ".join(str(a.name) for a in config.artifacts if a.kind == "layer")
                 c.add(
                     f"{key} names {name!r}, which is not a layer artifact (layers: {layers or 'none'})"
                 )

@@ -472,7 +472,8 @@ def _run_main(
     engine: Engine, spec: RunSpec, argv: list[str], *, what: str, reporter: Reporter
 ) -> None:
     try:
-        run(argv, what=what, reporter=reporter, env=run_env(spec))
+        # Shown as it comes at -v: the user's command hooks run in here, with pip.
+        run(argv, what=what, reporter=reporter, env=run_env(spec), show_output=1)
     except ToolError as err:
         if _is_exec_format_error(err):
             raise _with_advice(err, _emulation_advice(engine, spec.platform)) from err

@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,13 +41,17 @@ _ARTIFACT_FILE = (
 )
 
 
-def remove_artifacts(directory: Path, project_name: str) -> list[Path]:
-    """Delete this project's Lambda artifacts (zips, manifests, wheelhouses) in *directory*."""
+def remove_artifacts(
+    directory: Path, project_name: str, names: Collection[str] | None = None
+) -> list[Path]:
+    """Delete this project's Lambda artifacts (zips, manifests, wheelhouses) in *directory*;
+    with *names*, only those of the artifacts so named."""
     pattern = re.compile(rf"^{re.escape(_escape(project_name))}{_ARTIFACT_FILE}", re.IGNORECASE)
     removed = []
     if directory.is_dir():
         for path in sorted(directory.iterdir()):
-            if not pattern.match(path.name):
+            found = pattern.match(path.name)
+            if not found or (names is not None and (found[1] or "-")[1:] not in names):
                 continue
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)

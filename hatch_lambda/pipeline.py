@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from hatchling.builders.utils import get_reproducible_timestamp
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
-from ._report import Reporter
+from ._report import Reporter, counted, timed
 from ._scratch import sweep_system, system_folder
 from ._timestamp import zip_date_time
 from .cache import cache_key, prepare_cache, sha256_file
 from .collect import Collected, Collector
 from .commands import Stages
-from .config import ArtifactConfig, LambdaConfig
+from .config import WARN_ZIPPED_SIZE, ArtifactConfig, LambdaConfig
 from .errors import HatchLambdaError, os_problem
 from .manifest import manifest_data, package_entries, write_manifest
 from .outputs import (
@@ -55,6 +55,13 @@ class BuildResult:
     """Per runtime, the distributions the artifact holds (for functions deployed with a layer)."""
     sizes: Mapping[str, int] = field(default_factory=dict)
     """Unzipped bytes by distribution."""
+    files: int = 0
+    """Files in the zip, or in the wheelhouse folder."""
+    unzipped_size: int | None = None
+    """Bytes of all the zip's files unzipped (None for a wheelhouse)."""
+    warnings: tuple[str, ...] = ()
+    """What was said of the artifact itself (its size, rules reported as warnings): said again
+    whenever the artifact is reused."""
 
 
 @dataclass(frozen=True)
@@ -91,13 +98,14 @@ class _Builder:
         self._assembler: Assembler | None = None
 
     def build(self, config: ArtifactConfig) -> BuildResult:
-        try:
-            return self._build(config)
-        except DamagedWheels:
-            # They were removed from the cache: collecting again fetches or builds them anew.
-            self.reporter.info("Collecting the requirements again for the wheels removed")
-            self.collector.forget()
-            return self._build(config)
+        with timed(self.reporter, "total"):
+            try:
+                return self._build(config)
+            except DamagedWheels:
+                # They were removed from the cache: collecting again fetches or builds them anew.
+                self.reporter.info("Collecting the requirements again for the wheels removed")
+                self.collector.forget()
+                return self._build(config)
 
     def _build(self, config: ArtifactConfig) -> BuildResult:
         what = f"{config.kind} {config.name}" if config.name else config.kind
@@ -124,13 +132,21 @@ class _Builder:
                 self.reporter.info(
                     f"Nothing changed since {zip_path.name} was last built: reusing it"
                 )
-                return BuildResult(config, pair.artifact, pair.manifest, label, kept.size,
-                                   kept.code_sha256, kept.dists, kept.sizes)  # fmt: skip
+                for warning in kept.warnings:
+                    self.reporter.warning(warning)
+                return BuildResult(
+                    config, pair.artifact, pair.manifest, label, kept.size, kept.code_sha256,
+                    kept.dists, kept.sizes, files=kept.files, unzipped_size=kept.unzipped_size,
+                    warnings=kept.warnings,
+                )  # fmt: skip
             verify_kept([w for ws in artifact.selected.values() for w in ws], self.reporter)
             result, sha256 = self._zip(artifact, pair)
             pair.commit()
-        remember(pair, key, Remembered(result.size, result.code_sha256, sha256, result.dists,
-                                       result.sizes), self.reporter)  # fmt: skip
+        remembered = Remembered(
+            result.size, result.code_sha256, sha256, result.dists, result.sizes, result.files,
+            result.unzipped_size or 0, result.warnings,
+        )  # fmt: skip
+        remember(pair, key, remembered, self.reporter)
         return result
 
     def _select(self, config: ArtifactConfig, collected: Collected) -> Selection:
@@ -174,20 +190,22 @@ class _Builder:
         )  # fmt: skip
         done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive
-        if archive.size > config.warn_zipped_size:
-            self.reporter.warning(
-                f"{archive.path.name} is {archive.size:,} bytes zipped, over "
-                f"{config.warn_zipped_size:,}: Lambda refuses a direct upload this large; "
-                "deploy it through S3"
-            )
+        warnings = list(done.warnings)
+        warning = zipped_size_warning(archive.path.name, archive.size, config.warn_zipped_size)
+        if warning:
+            self.reporter.warning(warning)
+            warnings.append(warning)
         self._manifest(artifact, pair.manifest_tmp, done.locations, archive=archive)
         project = self._project(config)
         dists = {
             rt: {canonicalize_name(w.name): w.version for w in [*ws, *project]}
             for rt, ws in artifact.selected.items()
         }
-        result = BuildResult(config, archive.path, pair.manifest, artifact.label, archive.size,
-                             archive.code_sha256, dists, done.sizes)  # fmt: skip
+        result = BuildResult(
+            config, archive.path, pair.manifest, artifact.label, archive.size,
+            archive.code_sha256, dists, done.sizes, files=archive.files,
+            unzipped_size=archive.unzipped_size, warnings=tuple(warnings),
+        )  # fmt: skip
         return result, archive.sha256
 
     def _project(self, config: ArtifactConfig) -> list[Wheel]:
@@ -224,9 +242,22 @@ class _Builder:
                 place_wheelhouse(staging, destination, pair)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        size = described["size"]
-        assert isinstance(size, int)
-        return BuildResult(artifact.config, destination, pair.manifest, artifact.label, size, None)
+        size, files = described["size"], described["files"]
+        assert isinstance(size, int) and isinstance(files, int)
+        return BuildResult(artifact.config, destination, pair.manifest, artifact.label, size, None,
+                           files=files)  # fmt: skip
+
+
+def zipped_size_warning(name: str, size: int, threshold: int) -> str | None:
+    """Lambda's own figure only where the threshold is Lambda's: a user's lower one is theirs."""
+    if size <= threshold:
+        return None
+    refused = (f"Lambda refuses a direct upload over {WARN_ZIPPED_SIZE:,} bytes; "
+               "deploy it through S3")  # fmt: skip
+    if threshold == WARN_ZIPPED_SIZE:
+        return f"{name} is {size:,} bytes zipped: {refused}"
+    message = f"{name} is {size:,} bytes zipped, over your warn-zipped-size of {threshold:,}"
+    return message + (f"; {refused}" if size > WARN_ZIPPED_SIZE else "")
 
 
 def build_artifacts(
@@ -248,7 +279,9 @@ def build_artifacts(
     try:
         debris = [*prepare_cache(), *sweep_output(output_dir), *sweep_system()]
         if debris:
-            reporter.info(f"Removed {len(debris)} temporary files left by interrupted builds")
+            reporter.info(
+                f"Removed {counted(len(debris), 'temporary file')} left by interrupted builds"
+            )
             for path in debris:
                 reporter.debug(f"  removed {path}")
         with system_folder() as tmp:

@@ -8,7 +8,7 @@ needs. The configuration and the pipeline are imported when a build runs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -16,18 +16,30 @@ from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.builders.plugin.interface import BuilderInterface
 
-from ._report import AppReporter
+from ._report import AppReporter, counted
 from .errors import HatchLambdaError, redact
 
 if TYPE_CHECKING:
     from .config import LambdaConfig
     from .outputs import OutputFolder
     from .pipeline import BuildResult
+    from .subset import Request
 
 PLUGIN_NAME = "lambda"
 
 # Set while the builder makes its own wheel, so a wheel hook configured too does not run nested.
 _builder_depth = [0]
+# `-t wheel -t lambda` runs both in one process: the warning about two tables is said once.
+_warned_twice = [False]
+
+
+def _warn_if_configured_twice(app: Any, build: Mapping[str, Any], *, builder: bool) -> None:
+    from ._tables import configured_twice
+
+    warning = configured_twice(build, builder=builder)
+    if warning and not _warned_twice[0]:
+        _warned_twice[0] = True
+        AppReporter(app).warning(warning)
 
 
 @contextlib.contextmanager
@@ -47,8 +59,13 @@ def _abort(app: Any, exc: HatchLambdaError) -> NoReturn:
 
 def _announce(app: Any, results: list[BuildResult]) -> None:
     for result in results:
+        if result.unzipped_size is None:  # a wheelhouse: a folder
+            what = f"{counted(result.files, 'file')}, {result.size:,} bytes"
+        else:
+            what = (f"{result.size:,} bytes zipped, {result.unzipped_size:,} unzipped in "
+                    f"{counted(result.files, 'file')}")  # fmt: skip
         digest = f", CodeSha256 {result.code_sha256}" if result.code_sha256 else ""
-        app.display_success(f"Lambda {result.label}: {result.path} ({result.size:,} bytes{digest})")
+        app.display_success(f"Lambda {result.label}: {result.path} ({what}{digest})")
         app.display_info(f"Manifest: {result.manifest}")
 
 
@@ -61,6 +78,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         super().__init__(*args, **kwargs)
         self._config: LambdaConfig | None = None
         self._output: OutputFolder | None = None
+        self._note: str | None = None
 
     def _key_path(self) -> str:
         hooks = self.build_config.target_config.get("hooks", {})
@@ -84,12 +102,16 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
             return
         from .config import load_and_validate_config
         from .outputs import output_folder
+        from .subset import choose, from_environment
 
+        _warn_if_configured_twice(self.app, self.build_config.build_config, builder=False)
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
-            self._config = load_and_validate_config(self.config, key_path=self._key_path())
+            config = load_and_validate_config(self.config, key_path=self._key_path())
+            subset = choose(config, from_environment(), key_path=self._key_path())
+            self._config, self._note = subset.config, subset.note
             self._output = output_folder(
-                self._config.directory, project_root=Path(self.root),
+                config.directory, project_root=Path(self.root),
                 wheel_directory=Path(self.directory), project_name=self.metadata.core.name,
                 key=self._key_path(),
             )  # fmt: skip
@@ -101,8 +123,9 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
             return
         from .pipeline import build_artifacts
 
-        if self._output.note:
-            self.app.display_info(f"hatch-lambda: {self._output.note}")
+        for note in (self._output.note, self._note):
+            if note:
+                self.app.display_info(f"hatch-lambda: {note}")
         try:
             results = build_artifacts(
                 self._config,
@@ -119,14 +142,21 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         """`hatch build --clean` and `hatch clean`: this project's Lambda artifacts, nothing else."""
         from .config import load_and_validate_config
         from .outputs import output_directory, remove_artifacts
+        from .subset import choose, from_environment
 
         try:
             config = load_and_validate_config(self.config, key_path=self._key_path())
         except HatchLambdaError:
             return  # the build itself will report the problem
+        try:
+            # Artifacts left out of this build keep their files, --clean or not.
+            names = choose(config, from_environment(), key_path=self._key_path()).names
+        except HatchLambdaError as exc:
+            _abort(self.app, exc)
         root = Path(self.root)
         directory = output_directory(config, root, Path(self.directory))
-        for path in [*remove_artifacts(directory, self.metadata.core.name), *_sweep(directory)]:
+        removed = remove_artifacts(directory, self.metadata.core.name, names)
+        for path in [*removed, *_sweep(directory)]:
             self.app.display_debug(f"hatch-lambda: removed {path}")
 
 
@@ -153,21 +183,14 @@ class LambdaBuilderConfig(BuilderConfig):
 def _lambda_table(config: BuilderConfig) -> tuple[Mapping[str, Any], str, frozenset[str]]:
     """The options for `hatch build -t lambda`: its own target table if it sets any hatch-lambda
     option, else the wheel hook's table, so one table serves both ways of building."""
-    from .config import HATCHLING_HOOK_KEYS, HATCHLING_TARGET_KEYS, KNOWN_KEYS
+    from ._tables import BUILDER_KEY, builder_has_own, hook_table
+    from .config import HATCHLING_HOOK_KEYS, HATCHLING_TARGET_KEYS
 
     own = config.target_config
-    if any(key in own for key in KNOWN_KEYS):
-        return own, f"tool.hatch.build.targets.{PLUGIN_NAME}", HATCHLING_TARGET_KEYS
-    build = config.build_config
-    wheel_hooks = build.get("targets", {}).get("wheel", {}).get("hooks", {})
-    if PLUGIN_NAME in wheel_hooks:
-        key_path = f"tool.hatch.build.targets.wheel.hooks.{PLUGIN_NAME}"
-        return wheel_hooks[PLUGIN_NAME], key_path, HATCHLING_HOOK_KEYS
-    global_hooks = build.get("hooks", {})
-    if PLUGIN_NAME in global_hooks:
-        key_path = f"tool.hatch.build.hooks.{PLUGIN_NAME}"
-        return global_hooks[PLUGIN_NAME], key_path, HATCHLING_HOOK_KEYS
-    return own, f"tool.hatch.build.targets.{PLUGIN_NAME}", HATCHLING_TARGET_KEYS
+    hook = None if builder_has_own(own) else hook_table(config.build_config)
+    if hook is not None:
+        return hook[0], hook[1], HATCHLING_HOOK_KEYS
+    return own, BUILDER_KEY, HATCHLING_TARGET_KEYS
 
 
 def _wheel_directory(config: BuilderConfig, root: Path) -> Path:
@@ -182,9 +205,57 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
 
     PLUGIN_NAME = PLUGIN_NAME
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._versions: list[str] = []
+
     @classmethod
     def get_config_class(cls) -> type[LambdaBuilderConfig]:
         return LambdaBuilderConfig
+
+    def build(
+        self,
+        *,
+        directory: str | None = None,
+        versions: list[str] | None = None,
+        hooks_only: bool | None = None,
+        clean: bool | None = None,
+        clean_hooks_after: bool | None = None,
+        clean_only: bool | None = False,
+    ) -> Generator[str, None, None]:
+        """A target's versions are its variants; this one's are the artifacts to build
+        (`-t lambda:api,deps`), all of them built at once: hatchling builds one version per call."""
+        from .subset import ALL
+
+        self._versions = list(versions or [])
+        yield from super().build(
+            directory=directory, versions=[ALL], hooks_only=hooks_only, clean=clean,
+            clean_hooks_after=clean_hooks_after, clean_only=clean_only,
+        )  # fmt: skip
+
+    def _request(self) -> Request | None:
+        from .subset import for_builder
+
+        try:
+            return for_builder(self._versions, self.config.target_config)
+        except HatchLambdaError as exc:
+            _abort(self.app, exc)
+
+    def _chosen(self) -> tuple[LambdaConfig, str | None, frozenset[str] | None]:
+        """The configuration of the artifacts to build, what to say of them and their names
+        (None and None when they are all of them)."""
+        from .config import load_and_validate_config
+        from .subset import choose
+
+        table, key_path, foreign = _lambda_table(self.config)
+        try:
+            config = load_and_validate_config(
+                table, key_path=key_path, allowed_foreign_keys=foreign
+            )
+            subset = choose(config, self._request(), key_path=key_path)
+        except HatchLambdaError as exc:
+            _abort(self.app, exc)
+        return subset.config, subset.note, subset.names
 
     def get_version_api(self) -> dict[str, Callable[..., str]]:
         return {"standard": self.build_standard}
@@ -195,7 +266,9 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
     def clean(self, directory: str, versions: list[str]) -> None:
         from .outputs import remove_artifacts
 
-        for path in [*remove_artifacts(Path(directory), self.metadata.core.name),
+        # Artifacts left out of this build keep their files, --clean or not.
+        names = self._chosen()[2] if self._request() is not None else None
+        for path in [*remove_artifacts(Path(directory), self.metadata.core.name, names),
                      *_sweep(Path(directory))]:  # fmt: skip
             self.app.display_debug(f"hatch-lambda: removed {path}")
 
@@ -203,16 +276,10 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
         from hatchling.builders.wheel import WheelBuilder
 
         from ._scratch import system_folder
-        from .config import load_and_validate_config
         from .pipeline import build_artifacts
 
-        table, key_path, foreign = _lambda_table(self.config)
-        try:
-            config = load_and_validate_config(
-                table, key_path=key_path, allowed_foreign_keys=foreign
-            )
-        except HatchLambdaError as exc:
-            _abort(self.app, exc)
+        _warn_if_configured_twice(self.app, self.config.build_config, builder=True)
+        config, note, _ = self._chosen()
         wheels = _wheel_directory(self.config, Path(self.root))
         if Path(directory).resolve() == wheels:
             _abort(self.app, HatchLambdaError(
@@ -225,6 +292,8 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
                 self.root, plugin_manager=self.plugin_manager, metadata=self.metadata, app=self.app
             )
             wheel = Path(next(iter(wheel_builder.build(directory=str(tmp), versions=["standard"]))))
+            if note:
+                self.app.display_info(f"hatch-lambda: {note}")
             try:
                 results = build_artifacts(
                     config,

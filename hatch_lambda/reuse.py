@@ -23,16 +23,24 @@ class Remembered:
     sha256: str
     dists: Mapping[str, Mapping[NormalizedName, str]]
     sizes: Mapping[str, int]
+    files: int
+    unzipped_size: int
+    warnings: tuple[str, ...]
+    """Said again when the artifact is reused: it is as large, and breaks the same rules."""
 
 
 def _remembered(data: Any) -> Remembered | None:
+    """None for an entry without every field, such as one an earlier hatch-lambda wrote."""
     try:
         dists = {
             rt: {canonicalize_name(k): str(v) for k, v in d.items()}
             for rt, d in data["dists"].items()
         }
-        return Remembered(int(data["size"]), data["code_sha256"], str(data["sha256"]), dists,
-                          {str(k): int(v) for k, v in data["sizes"].items()})  # fmt: skip
+        return Remembered(
+            int(data["size"]), data["code_sha256"], str(data["sha256"]), dists,
+            {str(k): int(v) for k, v in data["sizes"].items()}, int(data["files"]),
+            int(data["unzipped_size"]), tuple(str(w) for w in data["warnings"]),
+        )  # fmt: skip
     except (TypeError, KeyError, ValueError, AttributeError):
         return None
 
@@ -63,6 +71,7 @@ def remember(pair: ArtifactPair, key: str, what: Remembered, reporter: Reporter)
     data: dict[str, Any] = {
         "size": what.size, "code_sha256": what.code_sha256, "sha256": what.sha256,
         "sizes": dict(what.sizes), "dists": {rt: dict(d) for rt, d in what.dists.items()},
+        "files": what.files, "unzipped_size": what.unzipped_size, "warnings": list(what.warnings),
     }  # fmt: skip
     store_json("artifact", key, data, reporter)
 

@@ -124,9 +124,12 @@ def test_layer_and_function_must_match(app: Project) -> None:
 
 def test_wheelhouse_installs_offline(app: Project, tmp_path: Path) -> None:
     app.configure({"artifacts": {"wheels": {"kind": "wheelhouse", "runtime": "python3.11"}}})
-    app.build_wheel()
+    built = app.build_wheel()
     folder = app.lambda_dir / "fx_app-1.2.3-wheels-python3.11-x86_64-wheelhouse"
     assert (folder / "requirements.txt").is_file()
+    files = sorted(folder.iterdir())
+    size = sum(p.stat().st_size for p in files)
+    assert f"{folder} ({len(files)} files, {size:,} bytes)\n" in built.stderr
     requirements = (folder / "requirements.txt").read_text()
     assert "fx-app==1.2.3 --hash=sha256:" in requirements
     assert "fx-native==1.0 --hash=sha256:" in requirements
@@ -238,16 +241,24 @@ def test_size_limit_fails_with_the_largest_distributions(app: Project) -> None:
     app.configure({"runtime": "python3.12", "max-unzipped-size": 5000, "warn-zipped-size": 100})
     proc = app.hatchling("-t", "wheel")
     assert proc.returncode != 0
-    assert "over the limit of 5,000" in proc.stderr
+    assert "over your max-unzipped-size of 5,000. Largest distributions:" in proc.stderr
+    assert "Lambda's" not in proc.stderr  # the limit is the user's, and the zip is far below his
     assert "Largest distributions:" in proc.stderr
     assert re.search(r"\d+\.\d MB  fx-[a-z-]+ \d", proc.stderr)
     assert app.artifacts() == []
 
 
-def test_zipped_size_warning(app: Project) -> None:
+def test_zipped_size_warning_names_the_users_threshold(app: Project) -> None:
     app.configure({"runtime": "python3.12", "warn-zipped-size": 100})
     proc = app.build_wheel()
-    assert "Lambda refuses a direct upload this large; deploy it through S3" in proc.stderr
+    assert re.search(r"^warning: fx_app-1\.2\.3-python3\.12-x86_64\.zip is [\d,]+ bytes zipped, "
+                     r"over your warn-zipped-size of 100$", proc.stderr, re.M), proc.stderr  # fmt: skip
+    assert "Lambda refuses" not in proc.stderr
+    # A warning, so `hatch -q` shows it, also when the artifact is reused; information is not.
+    quiet = app.build_wheel(HATCH_QUIET="1")
+    assert "warning: fx_app-1.2.3-python3.12-x86_64.zip is " in quiet.stderr
+    assert "over your warn-zipped-size of 100" in quiet.stderr
+    assert "Nothing changed" not in quiet.stderr and "Lambda function zip for" not in quiet.stderr
 
 
 def test_default_250_mb_limit_counts_function_and_layers(app: Project, tmp_path: Path) -> None:
@@ -274,7 +285,7 @@ def test_default_250_mb_limit_counts_function_and_layers(app: Project, tmp_path:
     assert proc.returncode != 0
     # Each part is under 250 MB; together they are not.
     assert "function 130,0" in proc.stderr and "layer big 140,0" in proc.stderr
-    assert "over the limit of 262,144,000" in proc.stderr
+    assert "over Lambda's limit of 262,144,000 for a function and all its layers" in proc.stderr
     assert "fx-huge 1.0  (layer big)" in proc.stderr
     assert "fx-huge-too 1.0  (function)" in proc.stderr
     assert not list(app.lambda_dir.glob("*-fn-*"))

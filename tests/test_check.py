@@ -112,6 +112,11 @@ def test_foreign_machine_and_too_new_glibc(tmp_path: Path) -> None:
     assert "GLIBC_2.34" in glibc["message"] and glibc["distribution"] == "native-pkg 1.0"
     code, report = check_json(tree, "--runtime", "python3.12", "--architecture", "x86_64")
     assert rules(report) == {("elf-machine", "native_pkg/arm.so")}
+    text = cli("check", str(tree), "--runtime", "python3.12", "--architecture", "x86_64")
+    assert text.stdout.rstrip().endswith("tree fails (1 error)"), text.stdout
+    text = cli("check", str(tree), "--runtime", "python3.11", "--architecture", "x86_64",
+               "--warn", "elf-glibc")  # fmt: skip
+    assert text.stdout.rstrip().endswith("tree fails (1 error), 1 warning"), text.stdout
 
 
 def test_marker_dependency_missing_for_python39(tmp_path: Path) -> None:

@@ -81,9 +81,13 @@ def test_command_hooks_run_in_order_in_the_container(podman: Project) -> None:
     }))  # fmt: skip
     proc = podman.hatchling("-t", "wheel")
     assert proc.returncode == 0, proc.stderr
-    podman.configure(container_table(**{"before-bundling": ["exit 3"]}))
+    failing = "echo fetching assets; echo 'no network' >&2; exit 3"
+    podman.configure(container_table(**{"before-bundling": [failing]}))
     proc = podman.hatchling("-t", "wheel", HATCH_VERBOSE="1")
-    assert proc.returncode != 0 and "exit status" in proc.stderr
+    assert proc.returncode != 0 and "exit status 3" in proc.stderr
+    # Shown as printed at -v, and again as the last lines of the failure.
+    assert proc.stderr.count("    fetching assets\n    no network\n") == 2, proc.stderr
+    assert "  last lines of its output:\n    fetching assets\n    no network\n" in proc.stderr
 
 
 def test_index_credentials_reach_the_container_unseen(podman: Project) -> None:

@@ -93,6 +93,7 @@ class FakeRun:
         env: Mapping[str, str | None] | None = None,
         cwd: Path | None = None,
         advice: str = "",
+        show_output: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
         self.calls.append(Call(list(argv), what, env))
         status, output = self.outcome(list(argv))

@@ -236,3 +236,56 @@ def test_enable_by_default_false_keeps_pip_install_from_building_the_zip(
     assert app.artifacts() == []
     app.build_wheel(HATCH_BUILD_HOOK_ENABLE_LAMBDA="true")
     assert [p.name for p in app.artifacts()] == ["fx_app-1.2.3-python3.12-x86_64.zip"]
+
+
+def _both_tables(app: Project, hook: dict[str, object], builder: dict[str, object]) -> None:
+    from support.project import toml_tables
+
+    index = {"index-url": app.index_url}
+    (app.path / "pyproject.toml").write_text(
+        app.template
+        + toml_tables("tool.hatch.build.targets.wheel.hooks.lambda", {**hook, **index})
+        + toml_tables("tool.hatch.build.targets.lambda", {**builder, **(index if builder else {})})
+    )
+
+
+TWICE = "warning: hatch-lambda is configured twice: "
+
+
+def test_a_hook_and_a_builder_table_warn_and_say_which_wins(app: Project) -> None:
+    _both_tables(app, BASE, {**BASE, "architecture": "arm64"})
+    wheel = app.build_wheel()
+    assert (
+        f"{TWICE}this wheel build uses [tool.hatch.build.targets.wheel.hooks.lambda], as all "
+        "wheel builds (`hatch build`, `python -m build`, pip) do, and "
+        "[tool.hatch.build.targets.lambda] is read by `hatch build -t lambda` alone; "
+        "`hatch build -t wheel -t lambda` writes the artifacts of both."
+    ) in wheel.stderr
+    assert [p.name for p in app.artifacts()] == ["fx_app-1.2.3-python3.12-x86_64.zip"]
+    builder = app.hatchling("-t", "lambda")
+    assert builder.returncode == 0, builder.stderr
+    assert (
+        f"{TWICE}`hatch build -t lambda` uses [tool.hatch.build.targets.lambda], and wheel builds "
+        "(`hatch build`, `python -m build`, pip) use [tool.hatch.build.targets.wheel.hooks.lambda]"
+    ) in builder.stderr
+    assert "fx_app-1.2.3-python3.12-arm64.zip" in {p.name for p in app.artifacts()}
+    # Both targets in one run: both artifacts, and the warning once.
+    both = app.hatchling("-t", "wheel", "-t", "lambda")
+    assert both.returncode == 0, both.stderr
+    assert both.stderr.count(TWICE) == 1
+    assert sorted(p.name for p in app.artifacts()) == [
+        "fx_app-1.2.3-python3.12-arm64.zip", "fx_app-1.2.3-python3.12-x86_64.zip",
+    ]  # fmt: skip
+
+
+def test_one_table_for_both_ways_of_building_says_nothing(app: Project) -> None:
+    app.configure(BASE)
+    assert "configured twice" not in app.build_wheel().stderr
+    builder = app.hatchling("-t", "lambda")
+    assert builder.returncode == 0 and "configured twice" not in builder.stderr
+    # A builder table holding only hatchling's own keys does not count.
+    _both_tables(app, BASE, {})
+    (app.path / "pyproject.toml").write_text(
+        (app.path / "pyproject.toml").read_text() + "reproducible = true\n"
+    )
+    assert "configured twice" not in app.build_wheel().stderr

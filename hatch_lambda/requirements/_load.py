@@ -125,8 +125,17 @@ def load_requirements(
         )  # fmt: skip
     if kind == "pipfile":
         if extras:
-            reporter.warning(f"{path.name} records no extras; extras {list(extras)} are ignored")
+            reporter.warning(f"{path.name} records no extras; {_ignored('extra', extras)}")
         return read_pipfile_lock(path, environment=environment, groups=groups, project=project)
     if groups:
-        reporter.warning(f"{path.name} has no groups; groups {list(groups)} are ignored")
+        reporter.warning(f"{path.name} has no groups; {_ignored('group', groups)}")
     return read_requirements_txt(path, environment=environment, project=canonicalize_name(project))
+
+
+def _ignored(what: str, names: Collection[str]) -> str:
+    listed = ", ".join(repr(n) for n in names)
+    return (
+        f"the {what} {listed} is ignored"
+        if len(names) == 1
+        else f"the {what}s {listed} are ignored"
+    )

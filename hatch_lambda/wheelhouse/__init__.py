@@ -14,7 +14,7 @@ from packaging.pylock import Pylock
 from packaging.tags import Tag
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
-from .._report import Reporter
+from .._report import Reporter, counted, timed
 from ..cache import (
     REFRESH_ENV,
     cache_key,
@@ -110,9 +110,9 @@ def _resolve(
             wanted = packages_needing_sdists(exc) - sdists
             if not wanted:
                 raise
+            its = "its source distribution" if len(wanted) == 1 else "their source distributions"
             reporter.info(
-                f"No wheel of {', '.join(sorted(wanted))} fits {target.label}; "
-                "trying its source distribution"
+                f"No wheel of {', '.join(sorted(wanted))} fits {target.label}; trying {its}"
             )
             sdists |= wanted
     raise ResolutionError(f"more than {_MAX_SDIST_ROUNDS} rounds of sdist fallbacks; giving up")
@@ -139,9 +139,9 @@ def build_wheelhouse(
     key = _cache_key(requirements, target, indexes, resolver, custom_platforms)
     cached = None if refresh else _cached_wheels(key, reporter)
     if cached is not None:
-        what = "lock" if isinstance(requirements, LockedSet) else "requirements"
+        what = "this lock" if isinstance(requirements, LockedSet) else "these requirements"
         reporter.info(
-            f"Reusing the {len(cached)} wheels resolved before for these {what} "
+            f"Reusing the {counted(len(cached), 'wheel')} resolved before for {what} "
             f"(set {REFRESH_ENV}=1 to resolve again)"
         )
         return cached
@@ -251,19 +251,20 @@ def _build_wheelhouse(
             return []
         backend = choose_resolver(resolver, custom_platforms=custom_platforms)
         reporter.waiting(
-            f"Resolving {len(lines)} requirements from {requirements.source} for {target.label} "
-            f"with {backend}"
+            f"Resolving {counted(len(lines), 'requirement')} from {requirements.source} for "
+            f"{target.label} with {backend}"
         )
-        lock = _resolve(
-            backend, requirements=lines, target=target, indexes=indexes,
-            workdir=workdir / "resolve", reporter=reporter, refresh=refresh,
-        )  # fmt: skip
+        with timed(reporter, "resolve"):
+            lock = _resolve(
+                backend, requirements=lines, target=target, indexes=indexes,
+                workdir=workdir / "resolve", reporter=reporter, refresh=refresh,
+            )  # fmt: skip
         pins = pins_from_pylock(
             lock, where=f"{backend}'s resolution", environment=target.marker_environment()
         )
     else:
         reporter.info(
-            f"Using the {len(requirements.pins)} packages locked in {requirements.source}"
+            f"Using the {counted(len(requirements.pins), 'package')} locked in {requirements.source}"
         )
         pins = locate(requirements.pins, indexes, reporter)
     if not pins:
@@ -277,10 +278,11 @@ def _build_wheelhouse(
         if item.is_wheel:
             wheels.append(Wheel(item.name, version, path))
         else:
-            built = build_wheel(
-                item, path, target, indexes, use_uv=resolver != "pip",
-                workdir=workdir / "sdists", reporter=reporter, refresh=refresh,
-            )  # fmt: skip
+            with timed(reporter, "sdist build"):
+                built = build_wheel(
+                    item, path, target, indexes, use_uv=resolver != "pip",
+                    workdir=workdir / "sdists", reporter=reporter, refresh=refresh,
+                )  # fmt: skip
             wheels.append(Wheel(item.name, version, built, built_from_sdist=True))
     _check_tags(wheels, target)
     return wheels

@@ -14,7 +14,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from .._report import Reporter
+from .._report import Reporter, counted, timed
 from ..errors import WheelSelectionError
 from ..requirements import LockedFile, Pin
 from ._indexes import Indexes, strip_credentials
@@ -54,7 +54,7 @@ def locate(pins: Sequence[Pin], indexes: Indexes, reporter: Reporter) -> list[Pi
     todo = [p for p in pins if needs_lookup(p)]
     if not todo:
         return list(pins)
-    reporter.waiting(f"Looking up {len(todo)} locked distributions on the index")
+    reporter.waiting(f"Looking up {counted(len(todo), 'locked distribution')} on the index")
     links: list[IndexFile] = [
         f for loc in indexes.find_links for f in find_links_files(loc, indexes)
     ]
@@ -82,7 +82,7 @@ def locate(pins: Sequence[Pin], indexes: Indexes, reporter: Reporter) -> list[Pi
         )
         return Pin(pin.name, pin.version, pin.where, files, pin.sha256, pin.index)
 
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+    with timed(reporter, "look-up"), ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         results = list(pool.map(lookup, todo))
     problems = [r for r in results if isinstance(r, str)]
     if problems:

@@ -10,7 +10,7 @@ from typing import Any
 from packaging.pylock import Pylock, PylockValidationError
 from packaging.utils import canonicalize_name
 
-from .._report import Reporter
+from .._report import Reporter, counted
 from .._subprocess import run
 from ..errors import ResolutionError
 from ..target import Target
@@ -65,7 +65,7 @@ def resolve(
     spec = {"environment": target.marker_environment(), "allow_sdists": bool(sdists)}
     run(
         argv,
-        what=f"resolving {len(requirements)} requirements with pip for {target.label}",
+        what=f"resolving {counted(len(requirements), 'requirement')} with pip for {target.label}",
         reporter=reporter,
         env={**indexes.pip_env(), "HATCH_LAMBDA_PIP_TARGET": json.dumps(spec)},
         cwd=workdir,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from packaging.pylock import Pylock
 
-from .._report import Reporter
+from .._report import Reporter, counted
 from .._subprocess import run
 from ..errors import ResolutionError, ToolError
 from ..requirements._pylock import load_pylock
@@ -98,7 +98,7 @@ def resolve(
         argv += ["--no-binary", name]
     run(
         argv,
-        what=f"resolving {len(requirements)} requirements with uv for {target.label}",
+        what=f"resolving {counted(len(requirements), 'requirement')} with uv for {target.label}",
         reporter=reporter,
         env={**indexes.uv_env(), "UV_PYTHON_DOWNLOADS": "never"},
         cwd=workdir,
