@@ -126,8 +126,13 @@ class _Builder:
             return self._wheelhouse(artifact)
         key = self._key(artifact)
         zip_path = self.output_dir / f"{artifact.stem}.zip"
+        # What after-bundling commands write depends on more than any key can see (the files
+        # they read, the network): such an artifact is built every time.
+        reusable = not config.after_bundling
+        if not reusable:
+            self.reporter.debug("after-bundling commands run on every build: not reusing the zip")
         with ArtifactPair(zip_path, zip_path.with_suffix(".json")) as pair:
-            kept = reuse(key, pair, self.reporter)
+            kept = reuse(key, pair, self.reporter) if reusable else None
             if kept is not None:
                 self.reporter.info(
                     f"Nothing changed since {zip_path.name} was last built: reusing it"
@@ -146,7 +151,8 @@ class _Builder:
             result.size, result.code_sha256, sha256, result.dists, result.sizes, result.files,
             result.unzipped_size or 0, result.warnings,
         )  # fmt: skip
-        remember(pair, key, remembered, self.reporter)
+        if reusable:
+            remember(pair, key, remembered, self.reporter)
         return result
 
     def _select(self, config: ArtifactConfig, collected: Collected) -> Selection:

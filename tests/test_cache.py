@@ -164,3 +164,17 @@ def test_a_code_change_with_bytecode_recompiles_only_the_project(
     names = zipfile.ZipFile(app.only_zip()).namelist()
     assert "fx_app/__pycache__/handler.cpython-312.pyc" in names
     assert "fx_pure/__pycache__/__init__.cpython-312.pyc" in names
+
+
+def test_after_bundling_commands_run_on_every_build(app: Project, tmp_path: Path) -> None:
+    """What a command writes can depend on anything (here a file outside the project): an
+    artifact with after-bundling commands is never taken from the cache."""
+    asset = tmp_path / "asset.txt"
+    asset.write_text("one")
+    app.configure({**BASE, "after-bundling": [f'cp {asset} "$HATCH_LAMBDA_BUNDLE/asset.txt"']})
+    app.build_wheel()
+    asset.write_text("two")
+    proc = app.build_wheel()
+    assert NOTHING_CHANGED not in proc.stderr
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        assert zf.read("asset.txt") == b"two"
