@@ -6,13 +6,20 @@ import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import pathspec
 
 from ._secrets import AMBIGUOUS, ambiguous_userinfo
 from .errors import ConfigError
-from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES
+from .target import (
+    ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    RUNTIMES,
+    architecture_meant,
+    runtime_meant,
+)
 
 RESOLVERS = ("auto", "uv", "pip")
 REQUIREMENT_SOURCES = (
@@ -197,24 +204,23 @@ class _Collector:
         self.problems.append(message)
 
 
-# Other names for Lambda's architectures, which spelling similarity alone would get wrong.
-_ALIASES = {
-    "amd64": "x86_64",
-    "x64": "x86_64",
-    "x86-64": "x86_64",
-    "aarch64": "arm64",
-    "armv8": "arm64",
-}
+Meant = Callable[[object], Optional[str]]
+"""What a near miss stands for (``runtime_meant``), beyond what spelling similarity finds."""
 
 
-def _one_of(c: _Collector, key: str, value: Any, allowed: Sequence[str]) -> str | None:
+def _did_you_mean(value: Any, allowed: Sequence[str], meant: Meant | None) -> str:
+    guess = meant(value) if meant else None
+    if guess is None and isinstance(value, str):
+        guess = next(iter(difflib.get_close_matches(value, allowed, n=1)), None)
+    return f" (did you mean {guess!r}?)" if guess in allowed else ""
+
+
+def _one_of(
+    c: _Collector, key: str, value: Any, allowed: Sequence[str], meant: Meant | None = None
+) -> str | None:
     if isinstance(value, str) and value in allowed:
         return value
-    hint = ""
-    if isinstance(value, str):
-        alias = _ALIASES.get(value.lower())
-        close = [alias] if alias in allowed else difflib.get_close_matches(value, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = _did_you_mean(value, allowed, meant)
     c.add(f"{c.key(key)} must be one of {', '.join(map(repr, allowed))}, not {value!r}{hint}")
     return None
 
@@ -363,8 +369,8 @@ def load_and_validate_config(
 Checker = Callable[[_Collector, str, Any], Any]
 
 
-def _choice(allowed: Sequence[str]) -> Checker:
-    return lambda c, key, value: _one_of(c, key, value, allowed)
+def _choice(allowed: Sequence[str], meant: Meant | None = None) -> Checker:
+    return lambda c, key, value: _one_of(c, key, value, allowed, meant)
 
 
 def _scalar(ok: Callable[[Any], bool], expected: str) -> Checker:
@@ -484,8 +490,8 @@ _CHECKERS: dict[str, Checker] = {
     "volumes": _items(
         lambda v: ":" in v.strip(":"), lambda v: f"must be HOST:CONTAINER[:ro], not {v!r}"
     ),
-    "runtime": _choice(tuple(RUNTIMES)),
-    "architecture": _choice(tuple(ARCHITECTURES)),
+    "runtime": _choice(tuple(RUNTIMES), runtime_meant),
+    "architecture": _choice(tuple(ARCHITECTURES), architecture_meant),
     "resolver": _choice(RESOLVERS),
     "kind": _choice(KINDS),
     "contents": _choice(CONTENTS),
@@ -516,7 +522,10 @@ _CHECKERS: dict[str, Checker] = {
     ),
     "runtimes": _items(
         lambda r: r in RUNTIMES,
-        lambda r: f"must be one of {', '.join(map(repr, RUNTIMES))}, not {r!r}",
+        lambda r: (
+            f"must be one of {', '.join(map(repr, RUNTIMES))}, not {r!r}"
+            + _did_you_mean(r, tuple(RUNTIMES), runtime_meant)
+        ),
         empty="must list at least one runtime",
     ),
     "rules": _items(_is_rule, _rule_problem),

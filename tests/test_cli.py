@@ -34,3 +34,13 @@ def test_bad_runtime_is_a_usage_error() -> None:
     proc = run("target", "--runtime", "python2.7")
     assert proc.returncode == 2
     assert "invalid choice: 'python2.7'" in proc.stderr
+
+
+def test_other_spellings_get_a_did_you_mean() -> None:
+    proc = run("target", "--runtime", "3.12")
+    assert proc.returncode == 2
+    assert "invalid choice: '3.12'" in proc.stderr
+    assert "did you mean 'python3.12'?" in proc.stderr
+    proc = run("check", "x.zip", "--runtime", "python3.12", "--architecture", "ARM64")
+    assert proc.returncode == 2
+    assert "did you mean 'arm64'?" in proc.stderr
