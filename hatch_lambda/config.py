@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import pathspec
 
+from ._pythons import not_found
 from ._secrets import AMBIGUOUS, ambiguous_userinfo
 from .errors import ConfigError
 from .target import (
@@ -201,7 +202,8 @@ class _Collector:
         return path
 
     def add(self, message: str) -> None:
-        self.problems.append(message)
+        if message not in self.problems:  # artifacts that inherit a key share its problems
+            self.problems.append(message)
 
 
 Meant = Callable[[object], Optional[str]]
@@ -270,7 +272,16 @@ def _runtimes(values: dict[str, Any], *, more_specific: Mapping[str, Any]) -> di
     return values
 
 
-def _check_artifact(c: _Collector, artifact: ArtifactConfig, origin: dict[str, str]) -> None:
+FindInterpreter = Callable[[str], Optional[str]]
+"""``_pythons.find_python``: the path of a CPython of a version (``"3.12"``), or None."""
+
+
+def _check_artifact(
+    c: _Collector,
+    artifact: ArtifactConfig,
+    origin: dict[str, str],
+    find_interpreter: FindInterpreter | None = None,
+) -> None:
     """Rules that involve several keys; *origin* maps an attribute to the key path that set it."""
 
     def where(attribute: str) -> str:
@@ -295,6 +306,13 @@ def _check_artifact(c: _Collector, artifact: ArtifactConfig, origin: dict[str, s
         c.add(f"{where('image')} and {where('containerfile')} are both set; set one")
     if artifact.kind == "wheelhouse" and artifact.compile_bytecode:
         c.add(f"{where('compile_bytecode')} does not apply to a wheelhouse, which holds wheels")
+    elif artifact.compile_bytecode and not artifact.container and find_interpreter:
+        # Here rather than after resolving, downloading and installing; a container compiles
+        # with the image's own interpreter.
+        for name in artifact.all_runtimes:
+            version = RUNTIMES[name].version
+            if find_interpreter(version) is None:
+                c.add(not_found(f"{where('compile_bytecode')} = true", version, name))
 
 
 def _check_layers(
@@ -327,11 +345,14 @@ def load_and_validate_config(
     *,
     key_path: str,
     allowed_foreign_keys: frozenset[str] = HATCHLING_HOOK_KEYS,
+    find_interpreter: FindInterpreter | None = None,
 ) -> LambdaConfig:
     """Validate a hatch-lambda table found at *key_path*; raise ``ConfigError`` with every problem.
 
     Without an ``artifacts`` table the table describes one artifact. With one, each
     ``artifacts.NAME`` table is an artifact and the keys beside ``artifacts`` are their defaults.
+    With *find_interpreter*, ``compile-bytecode`` also needs an interpreter of each runtime's
+    version on this machine (a build passes it; ``clean`` and the tests of the table need not).
     """
     c = _Collector(key_path)
     defaults = _check_table(c, table, KNOWN_KEYS, allowed_foreign_keys)
@@ -343,7 +364,7 @@ def load_and_validate_config(
     origin: dict[str | None, dict[str, str]] = {}
     if not named:
         artifact = ArtifactConfig(**_runtimes(defaults, more_specific=defaults))
-        _check_artifact(c, artifact, top_origin)
+        _check_artifact(c, artifact, top_origin, find_interpreter)
         artifacts.append(artifact)
         origin[None] = top_origin
     for name, own in named.items():
@@ -355,7 +376,7 @@ def load_and_validate_config(
         merged = _runtimes({**defaults, **values}, more_specific=values)
         here = {**top_origin, **{attr: sub.key(k) for k, (attr, _) in _FIELDS.items() if k in own}}
         artifact = ArtifactConfig(name=name, **merged)
-        _check_artifact(sub, artifact, here)
+        _check_artifact(sub, artifact, here, find_interpreter)
         artifacts.append(artifact)
         origin[name] = here
 

@@ -82,12 +82,15 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         if reason:
             self.app.display_debug(f"hatch-lambda: skipped: {reason}")
             return
+        from ._pythons import find_python
         from .config import load_and_validate_config
         from .outputs import output_folder
 
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
-            self._config = load_and_validate_config(self.config, key_path=self._key_path())
+            self._config = load_and_validate_config(
+                self.config, key_path=self._key_path(), find_interpreter=find_python
+            )
             self._output = output_folder(
                 self._config.directory, project_root=Path(self.root),
                 wheel_directory=Path(self.directory), project_name=self.metadata.core.name,
@@ -202,6 +205,7 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
     def build_standard(self, directory: str, **build_data: Any) -> str:
         from hatchling.builders.wheel import WheelBuilder
 
+        from ._pythons import find_python
         from ._scratch import system_folder
         from .config import load_and_validate_config
         from .pipeline import build_artifacts
@@ -209,7 +213,7 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
         table, key_path, foreign = _lambda_table(self.config)
         try:
             config = load_and_validate_config(
-                table, key_path=key_path, allowed_foreign_keys=foreign
+                table, key_path=key_path, allowed_foreign_keys=foreign, find_interpreter=find_python
             )
         except HatchLambdaError as exc:
             _abort(self.app, exc)

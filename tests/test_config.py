@@ -184,3 +184,36 @@ def test_artifact_problems_carry_their_nested_key() -> None:
         f"{KEY}.artifacts.wh.compile-bytecode does not apply to a wheelhouse, which holds wheels"
         in found
     )
+
+
+def test_compile_bytecode_needs_the_interpreter_of_each_runtime_it_compiles_for() -> None:
+    table = {
+        "compile-bytecode": True,
+        "artifacts": {
+            "deps": {"kind": "layer", "runtimes": ["python3.12", "python3.13"]},
+            "api": {"runtime": "python3.13"},
+            "boxed": {"runtime": "python3.14", "container": True},  # the image's own Python
+            "own": {"runtime": "python3.11", "compile-bytecode": True},
+            "wheels": {"kind": "wheelhouse", "compile-bytecode": False},
+        },
+    }
+    asked: list[str] = []
+
+    def only_312(version: str) -> str | None:
+        asked.append(version)
+        return "/usr/bin/python3.12" if version == "3.12" else None
+
+    with pytest.raises(ConfigError) as info:
+        load_and_validate_config(table, key_path=KEY, find_interpreter=only_312)
+    assert sorted(set(asked)) == ["3.11", "3.12", "3.13"]
+    found = info.value.problems
+    assert [p.split(" needs ")[0] for p in found] == [
+        f"{KEY}.compile-bytecode = true",  # python3.13, for the layer and api alike: said once
+        f"{KEY}.artifacts.own.compile-bytecode = true",
+    ]
+    assert "a CPython 3.13 interpreter to compile for python3.13, and none was found" in found[0]
+    assert found[1].endswith(
+        "Install CPython 3.11, set HATCH_LAMBDA_PYTHON_311 to its path, or set "
+        "compile-bytecode = false"
+    )
+    load_and_validate_config(table, key_path=KEY)  # without a finder: the table alone
