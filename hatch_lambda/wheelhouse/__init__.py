@@ -30,6 +30,7 @@ from ..requirements import LockedSet, Requirements, RequirementSet
 from ..requirements._pylock import pins_from_pylock
 from ..target import Target
 from . import _pip, _uv
+from ._advice import not_on_index, not_on_index_advice, resolution_advice
 from ._fetch import fetch
 from ._indexes import Indexes, strip_credentials
 from ._locate import locate
@@ -107,9 +108,16 @@ def _resolve(
                 workdir=workdir / f"round{round_}", reporter=reporter, refresh=refresh,
             )  # fmt: skip
         except ToolError as exc:
+            # A name that is on no index needs no wheel, nor a round with its sdist.
+            absent = not_on_index(exc, indexes)
+            if absent:
+                raise ResolutionError(
+                    f"{exc.message}\n  {not_on_index_advice(absent, indexes)}"
+                ) from exc
             wanted = packages_needing_sdists(exc) - sdists
             if not wanted:
-                raise
+                advice = resolution_advice(target.label, target.describe_tags(2), exc.message)
+                raise ToolError(f"{exc.message}\n  {advice}") from exc
             reporter.info(
                 f"No wheel of {', '.join(sorted(wanted))} fits {target.label}; "
                 "trying its source distribution"
