@@ -252,8 +252,6 @@ def test_poetry_content_hash_is_poetrys_own(name: str, with_groups: bool) -> Non
 
 
 def _poetry_lock(folder: Path, pyproject: str, locked: str, writer: str = "2.1.3") -> Path:
-    import tomllib
-
     from hatch_lambda.requirements._poetry_hash import content_hash
 
     (folder / "pyproject.toml").write_text(pyproject)
