@@ -26,7 +26,6 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from .._report import Reporter
-from ..errors import FetchError
 from ..requirements import Pin
 from ..target import Target, manylinux_glibc
 from ._indexes import Indexes
@@ -93,7 +92,9 @@ def _links(indexes: Indexes) -> list[IndexFile]:
 def _result(future: Future[list[IndexFile]], reporter: Reporter) -> list[IndexFile] | None:
     try:
         return future.result()
-    except (FetchError, ValueError, KeyError, TypeError) as exc:
+    # Whatever went wrong with a page (a dropped connection, a page that is not what it should
+    # be), these lines only inform: they never fail a build that has its wheels.
+    except Exception as exc:
         reporter.debug(f"cannot tell which packages are held back: {exc}")
         return None
 
