@@ -47,9 +47,31 @@ def candidates(version: str) -> list[str]:
     return found
 
 
+# Each lookup runs every candidate: a build asks once when validating and again when compiling.
+_found: dict[tuple[str, ...], str | None] = {}
+
+
 def find_python(version: str) -> str | None:
     """An interpreter that reports exactly *version* (``3.12``), or None."""
-    for python in candidates(version):
-        if _version_of(python) == version:
-            return python
-    return None
+    looked_at = (version, *candidates(version))
+    if looked_at not in _found:
+        _found[looked_at] = next((p for p in looked_at[1:] if _version_of(p) == version), None)
+    return _found[looked_at]
+
+
+def not_found(subject: str, version: str, runtime: str) -> str:
+    """Why *subject* cannot be done without an interpreter of *version*, where one was looked
+    for, and what to do."""
+    major, minor = version.split(".")
+    variable = PYTHON_ENV.format(major=major, minor=minor)
+    override = os.environ.get(variable)
+    looked = (
+        f"{variable}={override} is not one, and there is no python{version} on PATH or in pyenv"
+        if override
+        else f"looked for python{version} on PATH, in pyenv, and in ${variable}"
+    )
+    return (
+        f"{subject} needs a CPython {version} interpreter to compile for {runtime}, and none was "
+        f"found ({looked}). Install CPython {version}, set {variable} to its path, or set "
+        "compile-bytecode = false"
+    )

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ._pythons import PYTHON_ENV, find_python
+from ._pythons import find_python, not_found
 from ._report import Reporter, counted
 from ._subprocess import run
 from .bundle import Bundle, Entry, Reader, ZipMember, with_records
@@ -32,15 +32,10 @@ from .target import Runtime
 
 
 def _interpreter(runtime: Runtime, reporter: Reporter) -> str:
+    # Checked with the configuration already; this stays for callers that skip that check.
     python = find_python(runtime.version)
     if python is None:
-        major, minor = runtime.python
-        raise ToolError(
-            f"compile-bytecode needs a CPython {runtime.version} interpreter to compile for "
-            f"{runtime.name}, and none was found (looked for python{runtime.version} on PATH, "
-            f"in pyenv, and in ${PYTHON_ENV.format(major=major, minor=minor)}). Install one, point "
-            "that variable at it, or set compile-bytecode = false."
-        )
+        raise ToolError(not_found("compile-bytecode", runtime.version, runtime.name))
     return python
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -14,7 +15,34 @@ from ._report import counted
 from .audit import RULES, check_artifact
 from .errors import HatchLambdaError, ManifestError
 from .inspect import inspect_artifact, read_manifest
-from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES, resolve_target
+from .target import (
+    ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    RUNTIMES,
+    architecture_meant,
+    resolve_target,
+    runtime_meant,
+)
+
+
+def _choice(allowed: Sequence[str], meant: Callable[[object], str | None]) -> Callable[[str], str]:
+    """An argparse type that refuses what *allowed* lacks as argparse does, with a did-you-mean."""
+
+    def parse(value: str) -> str:
+        if value in allowed:
+            return value
+        guess = meant(value) or next(iter(difflib.get_close_matches(value, allowed, n=1)), None)
+        hint = f"; did you mean {guess!r}?" if guess else ""
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {value!r} (choose from {', '.join(allowed)}){hint}"
+        )
+
+    return parse
+
+
+_RUNTIME = _choice(tuple(RUNTIMES), runtime_meant)
+_ARCHITECTURE = _choice(tuple(ARCHITECTURES), architecture_meant)
 
 
 def _target_command(args: argparse.Namespace) -> int:
@@ -150,8 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     target = commands.add_parser(
         "target", help="show the wheel tags and marker environment of a runtime and architecture"
     )
-    target.add_argument("--runtime", choices=list(RUNTIMES), default=DEFAULT_RUNTIME)
-    target.add_argument("--architecture", choices=list(ARCHITECTURES), default=DEFAULT_ARCHITECTURE)
+    target.add_argument("--runtime", type=_RUNTIME, choices=list(RUNTIMES), default=DEFAULT_RUNTIME)
+    target.add_argument(
+        "--architecture", type=_ARCHITECTURE, choices=list(ARCHITECTURES),
+        default=DEFAULT_ARCHITECTURE,
+    )  # fmt: skip
     target.add_argument(
         "--platform-tag", action="append", help="override the platform list (repeat, best first)"
     )
@@ -163,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="audit a Lambda zip or folder (made by any tool) for a runtime and architecture",
     )
     check.add_argument("artifact", help="a function zip, a layer zip, or a folder")
-    check.add_argument("--runtime", choices=list(RUNTIMES))
-    check.add_argument("--architecture", choices=list(ARCHITECTURES))
+    check.add_argument("--runtime", type=_RUNTIME, choices=list(RUNTIMES))
+    check.add_argument("--architecture", type=_ARCHITECTURE, choices=list(ARCHITECTURES))
     check.add_argument("--handler", help="module.function Lambda will call")
     check.add_argument(
         "--warn", action="append", default=[], metavar="RULE",

@@ -6,13 +6,21 @@ import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import pathspec
 
+from ._pythons import not_found
 from ._secrets import AMBIGUOUS, ambiguous_userinfo
 from .errors import ConfigError
-from .target import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, RUNTIMES
+from .target import (
+    ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    RUNTIMES,
+    architecture_meant,
+    runtime_meant,
+)
 
 RESOLVERS = ("auto", "uv", "pip")
 REQUIREMENT_SOURCES = (
@@ -194,27 +202,27 @@ class _Collector:
         return path
 
     def add(self, message: str) -> None:
-        self.problems.append(message)
+        if message not in self.problems:  # artifacts that inherit a key share its problems
+            self.problems.append(message)
 
 
-# Other names for Lambda's architectures, which spelling similarity alone would get wrong.
-_ALIASES = {
-    "amd64": "x86_64",
-    "x64": "x86_64",
-    "x86-64": "x86_64",
-    "aarch64": "arm64",
-    "armv8": "arm64",
-}
+Meant = Callable[[object], Optional[str]]
+"""What a near miss stands for (``runtime_meant``), beyond what spelling similarity finds."""
 
 
-def _one_of(c: _Collector, key: str, value: Any, allowed: Sequence[str]) -> str | None:
+def _did_you_mean(value: Any, allowed: Sequence[str], meant: Meant | None) -> str:
+    guess = meant(value) if meant else None
+    if guess is None and isinstance(value, str):
+        guess = next(iter(difflib.get_close_matches(value, allowed, n=1)), None)
+    return f" (did you mean {guess!r}?)" if guess in allowed else ""
+
+
+def _one_of(
+    c: _Collector, key: str, value: Any, allowed: Sequence[str], meant: Meant | None = None
+) -> str | None:
     if isinstance(value, str) and value in allowed:
         return value
-    hint = ""
-    if isinstance(value, str):
-        alias = _ALIASES.get(value.lower())
-        close = [alias] if alias in allowed else difflib.get_close_matches(value, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = _did_you_mean(value, allowed, meant)
     c.add(f"{c.key(key)} must be one of {', '.join(map(repr, allowed))}, not {value!r}{hint}")
     return None
 
@@ -264,7 +272,16 @@ def _runtimes(values: dict[str, Any], *, more_specific: Mapping[str, Any]) -> di
     return values
 
 
-def _check_artifact(c: _Collector, artifact: ArtifactConfig, origin: dict[str, str]) -> None:
+FindInterpreter = Callable[[str], Optional[str]]
+"""``_pythons.find_python``: the path of a CPython of a version (``"3.12"``), or None."""
+
+
+def _check_artifact(
+    c: _Collector,
+    artifact: ArtifactConfig,
+    origin: dict[str, str],
+    find_interpreter: FindInterpreter | None = None,
+) -> None:
     """Rules that involve several keys; *origin* maps an attribute to the key path that set it."""
 
     def where(attribute: str) -> str:
@@ -289,6 +306,13 @@ def _check_artifact(c: _Collector, artifact: ArtifactConfig, origin: dict[str, s
         c.add(f"{where('image')} and {where('containerfile')} are both set; set one")
     if artifact.kind == "wheelhouse" and artifact.compile_bytecode:
         c.add(f"{where('compile_bytecode')} does not apply to a wheelhouse, which holds wheels")
+    elif artifact.compile_bytecode and not artifact.container and find_interpreter:
+        # Here rather than after resolving, downloading and installing; a container compiles
+        # with the image's own interpreter.
+        for name in artifact.all_runtimes:
+            version = RUNTIMES[name].version
+            if find_interpreter(version) is None:
+                c.add(not_found(f"{where('compile_bytecode')} = true", version, name))
 
 
 def _check_layers(
@@ -321,11 +345,14 @@ def load_and_validate_config(
     *,
     key_path: str,
     allowed_foreign_keys: frozenset[str] = HATCHLING_HOOK_KEYS,
+    find_interpreter: FindInterpreter | None = None,
 ) -> LambdaConfig:
     """Validate a hatch-lambda table found at *key_path*; raise ``ConfigError`` with every problem.
 
     Without an ``artifacts`` table the table describes one artifact. With one, each
     ``artifacts.NAME`` table is an artifact and the keys beside ``artifacts`` are their defaults.
+    With *find_interpreter*, ``compile-bytecode`` also needs an interpreter of each runtime's
+    version on this machine (a build passes it; ``clean`` and the tests of the table need not).
     """
     c = _Collector(key_path)
     defaults = _check_table(c, table, KNOWN_KEYS, allowed_foreign_keys)
@@ -337,7 +364,7 @@ def load_and_validate_config(
     origin: dict[str | None, dict[str, str]] = {}
     if not named:
         artifact = ArtifactConfig(**_runtimes(defaults, more_specific=defaults))
-        _check_artifact(c, artifact, top_origin)
+        _check_artifact(c, artifact, top_origin, find_interpreter)
         artifacts.append(artifact)
         origin[None] = top_origin
     for name, own in named.items():
@@ -349,7 +376,7 @@ def load_and_validate_config(
         merged = _runtimes({**defaults, **values}, more_specific=values)
         here = {**top_origin, **{attr: sub.key(k) for k, (attr, _) in _FIELDS.items() if k in own}}
         artifact = ArtifactConfig(name=name, **merged)
-        _check_artifact(sub, artifact, here)
+        _check_artifact(sub, artifact, here, find_interpreter)
         artifacts.append(artifact)
         origin[name] = here
 
@@ -363,8 +390,8 @@ def load_and_validate_config(
 Checker = Callable[[_Collector, str, Any], Any]
 
 
-def _choice(allowed: Sequence[str]) -> Checker:
-    return lambda c, key, value: _one_of(c, key, value, allowed)
+def _choice(allowed: Sequence[str], meant: Meant | None = None) -> Checker:
+    return lambda c, key, value: _one_of(c, key, value, allowed, meant)
 
 
 def _scalar(ok: Callable[[Any], bool], expected: str) -> Checker:
@@ -484,8 +511,8 @@ _CHECKERS: dict[str, Checker] = {
     "volumes": _items(
         lambda v: ":" in v.strip(":"), lambda v: f"must be HOST:CONTAINER[:ro], not {v!r}"
     ),
-    "runtime": _choice(tuple(RUNTIMES)),
-    "architecture": _choice(tuple(ARCHITECTURES)),
+    "runtime": _choice(tuple(RUNTIMES), runtime_meant),
+    "architecture": _choice(tuple(ARCHITECTURES), architecture_meant),
     "resolver": _choice(RESOLVERS),
     "kind": _choice(KINDS),
     "contents": _choice(CONTENTS),
@@ -516,7 +543,10 @@ _CHECKERS: dict[str, Checker] = {
     ),
     "runtimes": _items(
         lambda r: r in RUNTIMES,
-        lambda r: f"must be one of {', '.join(map(repr, RUNTIMES))}, not {r!r}",
+        lambda r: (
+            f"must be one of {', '.join(map(repr, RUNTIMES))}, not {r!r}"
+            + _did_you_mean(r, tuple(RUNTIMES), runtime_meant)
+        ),
         empty="must list at least one runtime",
     ),
     "rules": _items(_is_rule, _rule_problem),

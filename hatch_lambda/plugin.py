@@ -20,7 +20,7 @@ from ._report import AppReporter, counted
 from .errors import HatchLambdaError, redact
 
 if TYPE_CHECKING:
-    from .config import LambdaConfig
+    from .config import FindInterpreter, LambdaConfig
     from .outputs import OutputFolder
     from .pipeline import BuildResult
     from .subset import Request
@@ -100,6 +100,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         if reason:
             self.app.display_debug(f"hatch-lambda: skipped: {reason}")
             return
+        from ._pythons import find_python
         from .config import load_and_validate_config
         from .outputs import output_folder
         from .subset import choose, from_environment
@@ -107,7 +108,9 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         _warn_if_configured_twice(self.app, self.build_config.build_config, builder=False)
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
-            config = load_and_validate_config(self.config, key_path=self._key_path())
+            config = load_and_validate_config(
+                self.config, key_path=self._key_path(), find_interpreter=find_python
+            )
             subset = choose(config, from_environment(), key_path=self._key_path())
             self._config, self._note = subset.config, subset.note
             self._output = output_folder(
@@ -241,17 +244,21 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
         except HatchLambdaError as exc:
             _abort(self.app, exc)
 
-    def _chosen(self) -> tuple[LambdaConfig, str | None, frozenset[str] | None]:
+    def _chosen(
+        self, *, find_interpreter: FindInterpreter | None = None
+    ) -> tuple[LambdaConfig, str | None, frozenset[str] | None]:
         """The configuration of the artifacts to build, what to say of them and their names
-        (None and None when they are all of them)."""
+        (None and None when they are all of them). *find_interpreter* checks, for a build, that
+        compile-bytecode has the target's interpreter."""
         from .config import load_and_validate_config
         from .subset import choose
 
         table, key_path, foreign = _lambda_table(self.config)
         try:
             config = load_and_validate_config(
-                table, key_path=key_path, allowed_foreign_keys=foreign
-            )
+                table, key_path=key_path, allowed_foreign_keys=foreign,
+                find_interpreter=find_interpreter,
+            )  # fmt: skip
             subset = choose(config, self._request(), key_path=key_path)
         except HatchLambdaError as exc:
             _abort(self.app, exc)
@@ -275,11 +282,12 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
     def build_standard(self, directory: str, **build_data: Any) -> str:
         from hatchling.builders.wheel import WheelBuilder
 
+        from ._pythons import find_python
         from ._scratch import system_folder
         from .pipeline import build_artifacts
 
         _warn_if_configured_twice(self.app, self.config.build_config, builder=True)
-        config, note, _ = self._chosen()
+        config, note, _ = self._chosen(find_interpreter=find_python)
         wheels = _wheel_directory(self.config, Path(self.root))
         if Path(directory).resolve() == wheels:
             _abort(self.app, HatchLambdaError(

@@ -51,6 +51,38 @@ ARCHITECTURES: dict[str, tuple[str, str, int]] = {
 }
 DEFAULT_ARCHITECTURE = "x86_64"
 
+# Other names of Lambda's architectures (Docker's, uname's, Windows'), which spelling similarity
+# alone would get wrong: "amd64" is closer to "arm64" than to "x86_64".
+_ARCHITECTURE_NAMES = {
+    "x86_64": "x86_64", "x86-64": "x86_64", "amd64": "x86_64", "x64": "x86_64",
+    "arm64": "arm64", "aarch64": "arm64", "arm": "arm64", "armv8": "arm64", "arm64v8": "arm64",
+}  # fmt: skip
+_RUNTIME_SPELLING = re.compile(r"(?:python|py|cp)?[\s-]?3\.?(\d{1,2})", re.IGNORECASE)
+
+
+def runtime_meant(value: object) -> str | None:
+    """The runtime a near miss stands for: ``"3.12"``, ``"py312"``, ``"Python3.12"`` and the
+    number ``3.12`` all mean python3.12; None when *value* is no such spelling."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    match = _RUNTIME_SPELLING.fullmatch(str(value).strip())
+    if match is None:
+        return None
+    minor = match.group(1)
+    if isinstance(value, float) and f"python3.{minor}" not in RUNTIMES:
+        minor += "0"  # TOML reads `runtime = 3.10` as the number 3.1
+    name = f"python3.{int(minor)}"
+    return name if name in RUNTIMES else None
+
+
+def architecture_meant(value: object) -> str | None:
+    """The architecture another name stands for (``amd64``, ``ARM64``, ``linux/arm64``), or None."""
+    if not isinstance(value, str):
+        return None
+    name = value.strip().lower()
+    return _ARCHITECTURE_NAMES.get(name[len("linux/") :] if name.startswith("linux/") else name)
+
+
 _LEGACY_MANYLINUX = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
 _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(\w+)$")
 _LEGACY = re.compile(r"^(manylinux2014|manylinux2010|manylinux1)_(\w+)$")

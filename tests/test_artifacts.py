@@ -229,12 +229,28 @@ def test_compile_bytecode_for_the_target_version(app: Project, tmp_path: Path) -
     assert call_handler([python], str(bundle), HANDLER, {})["python"] == "3.12"
 
 
-def test_compile_bytecode_without_an_interpreter_is_a_clear_error(app: Project) -> None:
+@pytest.mark.parametrize("variable", [None, "/nonexistent/python3.14"])
+def test_compile_bytecode_without_an_interpreter_fails_before_resolving(
+    app: Project, variable: str | None
+) -> None:
     app.configure({"runtime": "python3.14", "compile-bytecode": True})
-    proc = app.hatchling("-t", "wheel", PATH="/usr/bin:/bin", PYENV_ROOT="/nonexistent")
+    for folder in (app.path / "dist", app.lambda_dir):
+        folder.mkdir()
+        (folder / "keep.txt").write_text("not hatch-lambda's")
+    env = {"HATCH_LAMBDA_PYTHON_314": variable} if variable else {}
+    proc = app.hatchling("-t", "wheel", PATH="/usr/bin:/bin", PYENV_ROOT="/nonexistent", **env)
     assert proc.returncode != 0
-    assert "compile-bytecode needs a CPython 3.14 interpreter" in proc.stderr
-    assert "HATCH_LAMBDA_PYTHON_314" in proc.stderr
+    key = "tool.hatch.build.targets.wheel.hooks.lambda.compile-bytecode"
+    assert f"{key} = true needs a CPython 3.14 interpreter to compile for python3.14" in proc.stderr
+    if variable:
+        assert f"HATCH_LAMBDA_PYTHON_314={variable} is not one" in proc.stderr
+    else:
+        assert "in $HATCH_LAMBDA_PYTHON_314" in proc.stderr
+    assert "Install CPython 3.14, set HATCH_LAMBDA_PYTHON_314 to its path, or set " in proc.stderr
+    assert "compile-bytecode = false" in proc.stderr
+    assert "Resolving" not in proc.stderr and "Traceback" not in proc.stderr
+    for folder in (app.path / "dist", app.lambda_dir):
+        assert [p.name for p in folder.iterdir()] == ["keep.txt"]
 
 
 def test_size_limit_fails_with_the_largest_distributions(app: Project) -> None:

@@ -86,3 +86,13 @@ def test_a_fifo_is_refused_not_read(tmp_path: Path, command: str) -> None:
     proc = run(command, str(fifo), *(["--runtime", "python3.12"] if command == "check" else []))
     assert proc.returncode == 1
     assert f"{fifo} is neither a file nor a folder" in proc.stderr
+
+
+def test_other_spellings_get_a_did_you_mean() -> None:
+    proc = run("target", "--runtime", "3.12")
+    assert proc.returncode == 2
+    assert "invalid choice: '3.12'" in proc.stderr
+    assert "did you mean 'python3.12'?" in proc.stderr
+    proc = run("check", "x.zip", "--runtime", "python3.12", "--architecture", "ARM64")
+    assert proc.returncode == 2
+    assert "did you mean 'arm64'?" in proc.stderr

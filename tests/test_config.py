@@ -56,6 +56,40 @@ def test_every_problem_is_reported_with_its_key() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "meant"),
+    [
+        ("runtime", "3.12", "python3.12"),
+        ("runtime", "py312", "python3.12"),
+        ("runtime", "python312", "python3.12"),
+        ("runtime", "Python3.9", "python3.9"),
+        ("runtime", 3.12, "python3.12"),  # `runtime = 3.12`: a TOML number
+        ("runtime", 3.1, "python3.10"),  # `runtime = 3.10` reads as 3.1
+        ("architecture", "ARM64", "arm64"),
+        ("architecture", "arm", "arm64"),
+        ("architecture", "aarch64", "arm64"),
+        ("architecture", "amd64", "x86_64"),
+        ("architecture", "x64", "x86_64"),
+        ("architecture", "X86_64", "x86_64"),
+        ("architecture", "linux/arm64", "arm64"),
+    ],
+)
+def test_other_spellings_of_runtimes_and_architectures_get_a_did_you_mean(
+    key: str, value: object, meant: str
+) -> None:
+    [problem] = problems({key: value})
+    assert problem.startswith(f"{KEY}.{key} must be one of ")
+    assert problem.endswith(f", not {value!r} (did you mean {meant!r}?)")
+
+
+def test_runtimes_entries_get_a_did_you_mean_too() -> None:
+    found = problems({"kind": "layer", "runtimes": ["python3.11", "3.12", "nope"]})
+    assert len(found) == 2
+    assert found[0].startswith(f"{KEY}.runtimes[1] must be one of 'python3.9'")
+    assert found[0].endswith("not '3.12' (did you mean 'python3.12'?)")
+    assert found[1].endswith("not 'nope'")
+
+
 def test_invalid_extra_name_is_reported_at_its_index() -> None:
     assert problems({"extras": ["ok", "bad extra"]}) == [
         f"{KEY}.extras[1] is not a valid extra name: 'bad extra'"
@@ -150,3 +184,36 @@ def test_artifact_problems_carry_their_nested_key() -> None:
         f"{KEY}.artifacts.wh.compile-bytecode does not apply to a wheelhouse, which holds wheels"
         in found
     )
+
+
+def test_compile_bytecode_needs_the_interpreter_of_each_runtime_it_compiles_for() -> None:
+    table = {
+        "compile-bytecode": True,
+        "artifacts": {
+            "deps": {"kind": "layer", "runtimes": ["python3.12", "python3.13"]},
+            "api": {"runtime": "python3.13"},
+            "boxed": {"runtime": "python3.14", "container": True},  # the image's own Python
+            "own": {"runtime": "python3.11", "compile-bytecode": True},
+            "wheels": {"kind": "wheelhouse", "compile-bytecode": False},
+        },
+    }
+    asked: list[str] = []
+
+    def only_312(version: str) -> str | None:
+        asked.append(version)
+        return "/usr/bin/python3.12" if version == "3.12" else None
+
+    with pytest.raises(ConfigError) as info:
+        load_and_validate_config(table, key_path=KEY, find_interpreter=only_312)
+    assert sorted(set(asked)) == ["3.11", "3.12", "3.13"]
+    found = info.value.problems
+    assert [p.split(" needs ")[0] for p in found] == [
+        f"{KEY}.compile-bytecode = true",  # python3.13, for the layer and api alike: said once
+        f"{KEY}.artifacts.own.compile-bytecode = true",
+    ]
+    assert "a CPython 3.13 interpreter to compile for python3.13, and none was found" in found[0]
+    assert found[1].endswith(
+        "Install CPython 3.11, set HATCH_LAMBDA_PYTHON_311 to its path, or set "
+        "compile-bytecode = false"
+    )
+    load_and_validate_config(table, key_path=KEY)  # without a finder: the table alone

@@ -46,10 +46,31 @@ def test_compiled_sdist_fails_naming_package_version_and_remedy(
 
 
 @pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_a_package_the_index_lacks_is_named_with_check_the_name_and_the_index(
+    app: Project, resolver: str
+) -> None:
+    out = failing_build(app, {**BASE, "extras": ["typo"], "resolver": resolver})
+    assert f"What to do: fx-pur is not on {app.index_url}: check the name" in out
+    assert "and the index (index-url, extra-index-urls, find-links" in out
+    assert "needs a release with a wheel" not in out
+    assert "trying its source distribution" not in out  # no round with its sdist
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_an_sdist_only_package_with_a_binary_twin_names_the_twin(
+    app: Project, resolver: str
+) -> None:
+    out = failing_build(app, {**BASE, "extras": ["pg"], "resolver": resolver})
+    assert "psycopg2 2.9.10 has no wheel for python3.12 x86_64" in out
+    assert "For psycopg2: depend on psycopg2-binary, the same code published with manylinux" in out
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
 def test_package_without_any_loadable_file_fails_naming_it(app: Project, resolver: str) -> None:
     out = failing_build(app, {**BASE, "extras": ["hostonly"], "resolver": resolver})
     assert "fx-hostonly" in out
     assert "python3.12 x86_64" in out
+    assert "What to do: every package named above needs a release with a wheel" in out
 
 
 def test_unknown_extra_names_the_defined_ones(app: Project) -> None:

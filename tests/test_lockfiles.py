@@ -37,7 +37,8 @@ def locked_template(
     tmp_path_factory: pytest.TempPathFactory, index_url: str, build_cache: Path
 ) -> Path:
     """The `fx-locked` project with a lock of each format, all made while fx-pure was pinned to
-    1.0; the pyproject is then relaxed to `fx-pure>=1` so only the locks hold the pin."""
+    1.0; the pyproject is then relaxed to `fx-pure>=1` so only the locks hold the pin, and uv.lock
+    and poetry.lock are locked again to match it (both keep the versions they hold)."""
     root = tmp_path_factory.mktemp("locked") / "locked"
     shutil.copytree(Path(__file__).parents[1] / "fixtures" / "projects" / "locked", root)
     pyproject = root / "pyproject.toml"
@@ -69,6 +70,8 @@ def locked_template(
     run([tool("pipenv"), "lock", "--python", sys.executable], root, env)
     shutil.rmtree(root / ".venv", ignore_errors=True)
     pyproject.write_text(relaxed + source)
+    run([uv, "lock"], root, env)
+    run([tool("poetry"), "lock"], root, env)
     return root
 
 
@@ -203,3 +206,29 @@ def test_a_requirements_file_saved_by_powershell_builds(locked: Project) -> None
     proc = build(locked, requirements="requirements.txt", runtime="python3.12")
     assert proc.returncode == 0, proc.stderr
     assert versions(locked.only_zip())["fx_pure"] == LOCKED_PURE
+
+
+@pytest.mark.parametrize(("lockfile", "tool_name"), [("uv.lock", "uv"), ("poetry.lock", "poetry")])
+def test_a_lock_older_than_pyproject_fails_before_anything_is_fetched(
+    locked: Project, lockfile: str, tool_name: str
+) -> None:
+    locked.template = locked.template.replace('"fx-cpython",', '"fx-cpython",\n  "six",')
+    proc = build(locked, requirements=lockfile, runtime="python3.12")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert f"{lockfile} is out of date: pyproject.toml changed since it was locked" in out
+    assert f"What to do: run `{tool_name} lock` and commit the new {lockfile}." in out
+    if tool_name == "uv":
+        assert "pyproject.toml asks for six, which it does not hold" in out
+    assert "Fetching" not in out and "[closure]" not in out and "Traceback" not in out
+    assert locked.artifacts() == []
+
+
+def test_a_lock_whose_check_cannot_run_is_read_as_it_is(locked: Project) -> None:
+    # uv cannot check a lock with an interpreter outside requires-python; the build goes on.
+    locked.template = locked.template.replace(">=3.9", ">=3.99")
+    locked.configure({"handler": "fx_locked.app.handler", "requirements": "uv.lock"})
+    proc = locked.hatchling("-t", "wheel", HATCH_VERBOSE="1")
+    assert proc.returncode == 0, proc.stderr
+    assert "out of date" not in proc.stderr
+    assert "could not tell whether uv.lock is up to date" in proc.stderr

@@ -30,3 +30,41 @@ def test_uv_wrong_platform_is_not_retried_from_source() -> None:
 
 def test_pip_names_are_normalized() -> None:
     assert packages_needing_sdists(ToolError(PIP)) == {"fx-sdist-pure"}
+
+
+UV_ABSENT = (
+    "  cause: Because fx-pur was not found in the package registry and you require fx-pur, we "
+    "can conclude that your requirements are unsatisfiable."
+)
+
+
+def test_a_name_uv_did_not_find_is_said_to_be_absent_without_asking_the_index() -> None:
+    from hatch_lambda.wheelhouse import Indexes
+    from hatch_lambda.wheelhouse._advice import not_on_index
+
+    # An index that cannot be reached: uv's own word is enough.
+    assert not_on_index(ToolError(UV_ABSENT), Indexes("http://127.0.0.1:9/simple")) == ["fx-pur"]
+    assert not_on_index(ToolError(UV_WRONG_PLATFORM), Indexes("http://127.0.0.1:9/simple")) == []
+
+
+def test_pip_none_found_is_looked_up_on_the_index(index_url: str) -> None:
+    from hatch_lambda.wheelhouse import Indexes
+    from hatch_lambda.wheelhouse._advice import not_on_index
+
+    said = (
+        PIP.replace("Fx_Sdist.Pure", "fx-hostonly") + "\n" + PIP.replace("Fx_Sdist.Pure", "fx-pur")
+    )
+    assert not_on_index(ToolError(said), Indexes(index_url)) == ["fx-pur"]
+    # An index that cannot be read says nothing either way.
+    assert not_on_index(ToolError(said), Indexes("http://127.0.0.1:9/simple")) == []
+
+
+def test_binary_twins_are_named_for_the_project_not_for_the_twin() -> None:
+    from hatch_lambda.wheelhouse._advice import mentioned, twin_advice
+
+    assert mentioned("Building psycopg2==2.9.10 failed; psycopg2-binary is fine") == ["psycopg2"]
+    assert mentioned("psycopg2-binary 2.9.10 and pysqlite3_binary") == []
+    assert mentioned("Because Psycopg_C has no usable wheels") == ["psycopg-c"]
+    assert twin_advice(["Psycopg2", "requests"]) == (
+        " For psycopg2: depend on psycopg2-binary, the same code published with manylinux wheels."
+    )

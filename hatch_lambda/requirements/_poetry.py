@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import RequirementsError
 from . import LockedFile, LockedSet, Pin
 from ._markers import applies
+from ._poetry_hash import check_content_hash
 from ._shape import Shape, load_toml
 
 _FIX = (
@@ -94,6 +95,7 @@ def read_poetry_lock(
         files = _files(shape, package, here, include_hashes)
         sha256 = frozenset(f.hashes["sha256"] for f in files if "sha256" in f.hashes)
         pins.append(Pin(name, version, where, files=files, sha256=sha256, index=index))
+    check_content_hash(path, shape.get(data, "metadata", dict, "", {}).get("content-hash"))
     return LockedSet(
         source=path.name,
         pins=tuple(pins),

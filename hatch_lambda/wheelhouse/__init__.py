@@ -26,11 +26,13 @@ from ..cache import (
     verified_file,
 )
 from ..errors import ResolutionError, ToolError, WheelSelectionError
-from ..requirements import LockedSet, Requirements, RequirementSet
+from ..requirements import LockedSet, Pin, Requirements, RequirementSet
 from ..requirements._pylock import pins_from_pylock
 from ..target import Target
 from . import _pip, _uv
+from ._advice import not_on_index, not_on_index_advice, resolution_advice
 from ._fetch import fetch
+from ._held_back import HeldBack
 from ._indexes import Indexes, strip_credentials
 from ._locate import locate
 from ._retry import packages_needing_sdists
@@ -107,9 +109,16 @@ def _resolve(
                 workdir=workdir / f"round{round_}", reporter=reporter, refresh=refresh,
             )  # fmt: skip
         except ToolError as exc:
+            # A name that is on no index needs no wheel, nor a round with its sdist.
+            absent = not_on_index(exc, indexes)
+            if absent:
+                raise ResolutionError(
+                    f"{exc.message}\n  {not_on_index_advice(absent, indexes)}"
+                ) from exc
             wanted = packages_needing_sdists(exc) - sdists
             if not wanted:
-                raise
+                advice = resolution_advice(target.label, target.describe_tags(2), exc.message)
+                raise ToolError(f"{exc.message}\n  {advice}") from exc
             its = "its source distribution" if len(wanted) == 1 else "their source distributions"
             reporter.info(
                 f"No wheel of {', '.join(sorted(wanted))} fits {target.label}; trying {its}"
@@ -262,11 +271,28 @@ def _build_wheelhouse(
         pins = pins_from_pylock(
             lock, where=f"{backend}'s resolution", environment=target.marker_environment()
         )
-    else:
-        reporter.info(
-            f"Using the {counted(len(requirements.pins), 'package')} locked in {requirements.source}"
-        )
-        pins = locate(requirements.pins, indexes, reporter)
+        if not pins:
+            return []
+        # Looked up while the wheels download; a lock's versions are its author's choice.
+        with HeldBack(pins, requirements.requirements, target, indexes, reporter) as held:
+            wheels = _gather(pins, target, indexes, resolver=resolver, workdir=workdir,
+                             reporter=reporter, refresh=refresh)  # fmt: skip
+            for line in held.lines():
+                reporter.info(line)
+        return wheels
+    reporter.info(
+        f"Using the {counted(len(requirements.pins), 'package')} locked in {requirements.source}"
+    )
+    pins = locate(requirements.pins, indexes, reporter)
+    return _gather(pins, target, indexes, resolver=resolver, workdir=workdir, reporter=reporter,
+                   refresh=refresh)  # fmt: skip
+
+
+def _gather(
+    pins: list[Pin], target: Target, indexes: Indexes, *, resolver: str, workdir: Path,
+    reporter: Reporter, refresh: bool,
+) -> list[Wheel]:  # fmt: skip
+    """One wheel per pin: the best file chosen, fetched, and built when it is an sdist."""
     if not pins:
         return []
     chosen = choose(pins, target)

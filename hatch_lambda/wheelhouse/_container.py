@@ -23,9 +23,10 @@ from ..containers import (
     find_engine,
     run_in_container,
 )
-from ..errors import ResolutionError
+from ..errors import ResolutionError, ToolError
 from ..requirements import Requirements, RequirementSet
 from ..target import Target
+from ._advice import mentioned, twin_advice
 from ._indexes import Indexes
 
 _REQUIREMENTS = ".hatch-lambda-requirements.txt"
@@ -122,10 +123,16 @@ def build_in_container(
         volumes=list(artifact.volumes),
         volumes_from=list(artifact.volumes_from),
     )
-    run_in_container(
-        engine, spec, what=f"building wheels for {target.label}", reporter=reporter,
-        file_access=artifact.file_access, inputs=inputs, outputs=outputs,
-    )  # fmt: skip
+    try:
+        run_in_container(
+            engine, spec, what=f"building wheels for {target.label}", reporter=reporter,
+            file_access=artifact.file_access, inputs=inputs, outputs=outputs,
+        )  # fmt: skip
+    except ToolError as exc:
+        twins = twin_advice(mentioned(exc.message))
+        if not twins:
+            raise
+        raise ToolError(f"{exc.message}\n {twins}") from exc
     probe = outputs / "python-version"
     version = probe.read_text().strip() if probe.is_file() else "?"
     if version != target.python_version:

@@ -89,14 +89,6 @@ class Indexes:
         return None
 
 
-def resolution_advice(target_label: str, tags: str) -> str:
-    return (
-        f"What to do: every package named above needs a release with a wheel for {target_label} "
-        f"({tags}, ...) or a pure-Python sdist; pin such a release, or change the runtime or "
-        "architecture."
-    )
-
-
 def _basic(user: str, password: str) -> str:
     token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
     return f"Basic {token}"

@@ -14,7 +14,7 @@ from .._report import Reporter, counted
 from .._subprocess import run
 from ..errors import ResolutionError
 from ..target import Target
-from ._indexes import Indexes, resolution_advice
+from ._indexes import Indexes
 
 _BOOTSTRAP = Path(__file__).with_name("_pip_target.py")
 
@@ -69,7 +69,6 @@ def resolve(
         reporter=reporter,
         env={**indexes.pip_env(), "HATCH_LAMBDA_PIP_TARGET": json.dumps(spec)},
         cwd=workdir,
-        advice=resolution_advice(target.label, target.describe_tags(2)),
     )
     return report_to_pylock(json.loads(report.read_text(encoding="utf-8")), report)
 

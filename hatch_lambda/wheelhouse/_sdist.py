@@ -11,6 +11,7 @@ from .._report import Reporter
 from .._subprocess import run
 from ..errors import SdistBuildError, ToolError
 from ..target import Target
+from ._advice import twin_advice
 from ._indexes import Indexes
 from ._select import Chosen
 from ._uv import find_uv
@@ -64,7 +65,7 @@ def build_wheel(
             f"{item.label} has no wheel for {target.label}, and building its sdist "
             f"{item.filename} failed.\n{exc.message}\n  What to do: pin a version of {item.name} "
             "that publishes a wheel for this target, or build inside the SAM build image "
-            "(container mode: container = true)."
+            f"(container mode: container = true).{twin_advice([item.name])}"
         ) from exc
     wheels = sorted(out.glob("*.whl"))
     if len(wheels) != 1:
@@ -79,5 +80,6 @@ def build_wheel(
             "which Lambda cannot load). What to do: pin a version of "
             f"{item.name} that publishes manylinux wheels for {target.runtime.cpython_tag} "
             f"{target.machine}, or build inside the SAM build image (container mode: container = true)."
+            + twin_advice([item.name])
         )
     return wheel

@@ -11,6 +11,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from ..errors import WheelSelectionError
 from ..requirements import LockedFile, Pin
 from ..target import Target
+from ._advice import twin_advice
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
@@ -60,7 +61,7 @@ def _best(pin: Pin, target: Target) -> LockedFile | str:
         f"{pin.label} ({pin.where}) has no wheel for {target.label} and no sdist. "
         + (f"Its wheels are tagged {shown}; " if offered else "It offers no wheels; ")
         + f"looked for {target.describe_tags()}. Pin a version of {pin.name} that publishes "
-        "a wheel for this target, or change the runtime or architecture."
+        "a wheel for this target, or change the runtime or architecture." + twin_advice([pin.name])
     )
 
 

@@ -13,7 +13,7 @@ from .._subprocess import run
 from ..errors import ResolutionError, ToolError
 from ..requirements._pylock import load_pylock
 from ..target import Target, manylinux_glibc
-from ._indexes import Indexes, resolution_advice
+from ._indexes import Indexes
 
 # The manylinux levels uv can be told about (`uv pip compile --help`, --python-platform).
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
@@ -102,7 +102,6 @@ def resolve(
         reporter=reporter,
         env={**indexes.uv_env(), "UV_PYTHON_DOWNLOADS": "never"},
         cwd=workdir,
-        advice=resolution_advice(target.label, target.describe_tags(2)),
     )
     return load_pylock(
         out, fix="uv wrote a lock that hatch-lambda cannot read; report it, with uv's version"
