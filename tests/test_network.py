@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -219,6 +220,11 @@ def test_hatch_build_with_an_isolated_build_environment(tmp_path: Path, cache: P
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert [p.name for p in project.artifacts()] == ["hello-0.1.0-python3.12-x86_64.zip"]
     assert "Lambda function zip for python3.12 x86_64" in proc.stdout + proc.stderr
+    # The README's way for `python -m build` too: its isolated environment finds the same wheel.
+    shutil.rmtree(project.lambda_dir)
+    proc = project.run([sys.executable, "-m", "build"], **env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert [p.name for p in project.artifacts()] == ["hello-0.1.0-python3.12-x86_64.zip"]
 
 
 def test_pinned_requirements_are_found_through_pypis_json_api(tmp_path: Path, cache: Path) -> None:
