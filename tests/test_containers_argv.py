@@ -31,6 +31,7 @@ from hatch_lambda.containers import (
     volume_copy_plan,
 )
 from hatch_lambda.errors import ToolError
+from support.report import Recorder
 
 IMAGE = "public.ecr.aws/sam/build-python3.12:latest-arm64"
 ARM = "linux/arm64"
@@ -43,31 +44,6 @@ posix_only = pytest.mark.skipif(sys.platform == "win32", reason="uid:gid exists 
 
 def on_path(*names: str) -> Callable[[str], str | None]:
     return lambda name: f"/bin/{name}" if name in names else None
-
-
-@dataclass
-class Recorder:
-    """A Reporter that keeps every message."""
-
-    messages: list[tuple[str, str]] = field(default_factory=list)
-
-    def info(self, message: str) -> None:
-        self.messages.append(("info", message))
-
-    def waiting(self, message: str) -> None:
-        self.messages.append(("waiting", message))
-
-    def success(self, message: str) -> None:
-        self.messages.append(("success", message))
-
-    def warning(self, message: str) -> None:
-        self.messages.append(("warning", message))
-
-    def debug(self, message: str, level: int = 1) -> None:
-        self.messages.append(("debug", message))
-
-    def of(self, kind: str) -> list[str]:
-        return [message for k, message in self.messages if k == kind]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from hatch_lambda.commands import run_commands
 from hatch_lambda.errors import ToolError
 from hatch_lambda.pipeline import zipped_size_warning
 from support.project import Project
+from support.report import Recorder
 
 BASE = {"runtime": "python3.12", "architecture": "x86_64", "handler": "fx_app.handler.handler"}
 
@@ -71,31 +72,6 @@ def test_unzipped_size_finding_names_whose_limit() -> None:
     both = _size_message(400_000_000, 300_000_000)
     assert "over your max-unzipped-size of 300,000,000, and over Lambda's limit" in both
     assert "raise" not in both
-
-
-class Recorder:
-    """A Reporter that keeps every message with its kind and, for debug, its level."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, str]] = []
-
-    def info(self, message: str) -> None:
-        self.messages.append(("info", message))
-
-    def waiting(self, message: str) -> None:
-        self.messages.append(("waiting", message))
-
-    def success(self, message: str) -> None:
-        self.messages.append(("success", message))
-
-    def warning(self, message: str) -> None:
-        self.messages.append(("warning", message))
-
-    def debug(self, message: str, level: int = 1) -> None:
-        self.messages.append((f"debug{level}", message))
-
-    def of(self, kind: str) -> list[str]:
-        return [message for k, message in self.messages if k == kind]
 
 
 def test_a_failed_command_shows_its_last_20_lines_in_the_order_printed(tmp_path: Path) -> None:

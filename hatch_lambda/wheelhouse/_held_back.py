@@ -16,11 +16,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
-    parse_sdist_filename,
     parse_wheel_filename,
 )
 from packaging.version import InvalidVersion, Version
@@ -74,7 +71,7 @@ class HeldBack:
             files = _result(self._pages[pin.name], self._reporter)
             if files is None:
                 continue
-            files += [f for f in links if _name_version(f.filename)[0] == pin.name]
+            files += [f for f in links if (f.name_version or (None,))[0] == pin.name]
             line = _held_back(pin, files, self._wanted.get(pin.name), self._target)
             if line:
                 found.append(line)
@@ -99,22 +96,11 @@ def _result(future: Future[list[IndexFile]], reporter: Reporter) -> list[IndexFi
         return None
 
 
-def _name_version(filename: str) -> tuple[NormalizedName | None, Version | None]:
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None, None
-    return name, version
-
-
 def _newest(files: Sequence[IndexFile], chosen: Version) -> Release | None:
     """The newest release above *chosen*: final releases only, unless *chosen* is not one."""
     releases: dict[Version, Release] = {}
     for f in files:
-        _, version = _name_version(f.filename)
+        version = f.name_version[1] if f.name_version else None
         if version is None or f.yanked or version <= chosen:
             continue
         if version.is_prerelease and not chosen.is_prerelease:

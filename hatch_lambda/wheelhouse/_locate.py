@@ -6,13 +6,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from .._report import Reporter, counted, timed
 from ..errors import WheelSelectionError
@@ -23,19 +19,8 @@ from ._simple import IndexFile, find_links_files, project_files
 _WORKERS = 8
 
 
-def _name_version(filename: str) -> tuple[str, Version] | None:
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    return name, version
-
-
 def _matches(pin: Pin, file: IndexFile) -> bool:
-    parsed = _name_version(file.filename)
+    parsed = file.name_version
     if parsed is None or parsed[0] != canonicalize_name(pin.name):
         return False
     if pin.version and parsed[1] != Version(pin.version):

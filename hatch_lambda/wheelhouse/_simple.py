@@ -18,7 +18,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 from ..errors import FetchError
 from ._indexes import Indexes, strip_credentials
@@ -32,6 +40,19 @@ class IndexFile:
     url: str
     hashes: dict[str, str]
     yanked: bool = False
+
+    @property
+    def name_version(self) -> tuple[NormalizedName, Version] | None:
+        """The project and version its name gives, or None for a name that is neither a wheel's
+        nor an sdist's (an index may list anything)."""
+        try:
+            if self.filename.endswith(".whl"):
+                name, version, _, _ = parse_wheel_filename(self.filename)
+            else:
+                name, version = parse_sdist_filename(self.filename)
+        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+            return None
+        return name, version
 
 
 class _Anchors(HTMLParser):
