@@ -26,7 +26,7 @@ import platformdirs
 
 from . import __version__
 from ._report import Reporter
-from ._scratch import TAG, sweep
+from ._scratch import TAG
 from .errors import HatchLambdaError, redact
 
 CACHE_ENV = "HATCH_LAMBDA_CACHE_DIR"
@@ -41,9 +41,8 @@ def cache_root() -> Path:
     return Path(override) if override else Path(platformdirs.user_cache_dir("hatch-lambda"))
 
 
-def prepare_cache() -> list[Path]:
-    """Make sure the cache folder can be used, before any work is done; returns the debris of
-    dead builds it removed."""
+def prepare_cache() -> None:
+    """Make sure the cache folder can be used, before any work is done."""
     root = cache_root()
     where = f"{CACHE_ENV}={root}" if os.environ.get(CACHE_ENV) else f"the cache folder {root}"
     try:
@@ -56,7 +55,6 @@ def prepare_cache() -> list[Path]:
             f"cannot use {where}: {reason}. Point {CACHE_ENV} at a folder hatch-lambda may "
             "write to, or unset it to use the default"
         ) from exc
-    return sweep(root / "tmp")
 
 
 def refresh_requested() -> bool:

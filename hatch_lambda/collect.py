@@ -12,7 +12,7 @@ from . import requirements as _requirements
 from ._report import Reporter, timed
 from ._scratch import folder_beside
 from ._secrets import AMBIGUOUS, ambiguous_userinfo, remember_secrets
-from .cache import refresh_requested, sha256_file
+from .cache import copy_hashed, refresh_requested
 from .commands import Stages
 from .config import ArtifactConfig
 from .errors import ConfigError, RequirementsError, WheelSelectionError
@@ -79,6 +79,8 @@ class Collector:
     def _collect(self, artifact: ArtifactConfig, runtime: str) -> Collected:
         reporter = self.reporter
         target = prepare_target(runtime, artifact, reporter)
+        # Masked before any command or lock reader runs and its output is shown.
+        remember_configured(artifact)
         stage = self.stages.stage(artifact)
         with timed(reporter, "requirements"):
             reqs = _requirements.load_requirements(
@@ -129,9 +131,9 @@ class Collector:
             keep.mkdir()
             wheels = []
             for name, version, path, here in built:
-                copy = Path(shutil.copy2(path, keep / path.name))
-                # Hashed once here: the artifact key, the plan and the audit all need the digest.
-                wheels.append(Wheel(name, version, copy, here, sha256_file(copy)))
+                copy = keep / path.name
+                # Hashed as copied: the artifact key, the plan and the audit all need the digest.
+                wheels.append(Wheel(name, version, copy, here, copy_hashed(path, copy)))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         bad = [w.path.name for w in wheels if not target.accepts(w.tags)]
@@ -143,6 +145,17 @@ class Collector:
         return Collected(
             target, f"{reqs.source} (in a container)", "pip (container)", tuple(wheels)
         )
+
+
+def remember_configured(artifact: ArtifactConfig) -> None:
+    """Mask the credentials the configuration and the environment give, from now on."""
+    configured = Indexes.from_options(
+        artifact.index_url, artifact.extra_index_urls, artifact.find_links
+    )
+    remember_secrets([
+        *configured.urls(), *(value for _, value in configured.environment),
+        *(value for _, value in (*artifact.environment, *artifact.build_args)),
+    ])  # fmt: skip
 
 
 def guard_credentials(

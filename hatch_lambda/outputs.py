@@ -12,8 +12,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from ._scratch import beside, folder_beside, remove_quietly, sweep
-from .cache import copy_hashed
+from ._scratch import beside, folder_beside, remove_quietly, sweep, sweep_system
+from .cache import cache_root, copy_hashed
 from .config import ArtifactConfig, LambdaConfig
 from .errors import ConfigError
 from .wheelhouse import Wheel
@@ -164,9 +164,10 @@ class ArtifactPair:
         remove_quietly(self.manifest_tmp)
 
 
-def sweep_output(directory: Path) -> list[Path]:
-    """The temporary files and folders of dead builds in the output folder."""
-    return sweep(directory, ".")
+def remove_debris(directory: Path) -> list[Path]:
+    """What interrupted builds left behind: temporary files and folders in the output folder
+    *directory*, in the cache and in the system's temporary folder."""
+    return [*sweep(directory, "."), *sweep(cache_root() / "tmp"), *sweep_system()]
 
 
 def write_wheelhouse(

@@ -17,7 +17,7 @@ from hatchling.builders.utils import get_reproducible_timestamp
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
 from ._report import Reporter, counted, timed
-from ._scratch import sweep_system, system_folder
+from ._scratch import system_folder
 from ._timestamp import zip_date_time
 from .cache import cache_key, prepare_cache, sha256_file
 from .collect import Collected, Collector
@@ -31,7 +31,7 @@ from .outputs import (
     output_directory,
     place_wheelhouse,
     remove_artifacts,
-    sweep_output,
+    remove_debris,
     write_wheelhouse,
 )
 from .reuse import Remembered, remember, reuse
@@ -176,7 +176,7 @@ class _Builder:
             "artifact", artifact.stem, dataclasses.asdict(config),
             {rt: [(w.name, w.version, w.path.name, w.built_from_sdist, w.sha256) for w in ws]
              for rt, ws in artifact.selected.items()},
-            sha256_file(self.project.path),
+            self.project.sha256,
             {n: self.layers[n].dists for n in config.layers},
             get_reproducible_timestamp(), artifact.left_out,
         )  # fmt: skip
@@ -276,14 +276,16 @@ def build_artifacts(
 ) -> list[BuildResult]:
     """Build every artifact of *config* (layers first) for the project of *project_wheel*."""
     name, version, _, _ = parse_wheel_filename(project_wheel.name)
-    project = Wheel(str(name), str(version), project_wheel)
+    # Hashed once: every artifact's key needs it.
+    project = Wheel(str(name), str(version), project_wheel, known_sha256=sha256_file(project_wheel))
     ordered: Sequence[ArtifactConfig] = sorted(config.artifacts, key=lambda a: a.kind != "layer")
     results: list[BuildResult] = []
     warning = zip_date_time()[1]
     if warning and any(a.kind != "wheelhouse" for a in ordered):
         reporter.warning(warning)
     try:
-        debris = [*prepare_cache(), *sweep_output(output_dir), *sweep_system()]
+        prepare_cache()
+        debris = remove_debris(output_dir)
         if debris:
             reporter.info(
                 f"Removed {counted(len(debris), 'temporary file')} left by interrupted builds"
@@ -299,7 +301,7 @@ def build_artifacts(
                 results.append(result)
     except OSError as exc:
         # What no stage turned into a message of its own: still never a traceback.
-        raise HatchLambdaError(os_problem(exc, "write")) from exc
+        raise HatchLambdaError(os_problem(exc, "use")) from exc
     return results
 
 

@@ -144,7 +144,7 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
     def clean(self, versions: list[str]) -> None:
         """`hatch build --clean` and `hatch clean`: this project's Lambda artifacts, nothing else."""
         from .config import load_and_validate_config
-        from .outputs import output_directory, remove_artifacts
+        from .outputs import output_directory, remove_artifacts, remove_debris
         from .subset import choose, from_environment
 
         try:
@@ -159,17 +159,8 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         root = Path(self.root)
         directory = output_directory(config, root, Path(self.directory))
         removed = remove_artifacts(directory, self.metadata.core.name, names)
-        for path in [*removed, *_sweep(directory)]:
+        for path in [*removed, *remove_debris(directory)]:
             self.app.display_debug(f"hatch-lambda: removed {path}")
-
-
-def _sweep(directory: Path) -> list[Path]:
-    """What interrupted builds left in the output, cache and temporary folders."""
-    from ._scratch import sweep, sweep_system
-    from .cache import cache_root
-    from .outputs import sweep_output
-
-    return [*sweep_output(directory), *sweep(cache_root() / "tmp"), *sweep_system()]
 
 
 class LambdaBuilderConfig(BuilderConfig):
@@ -271,12 +262,12 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
         return {}
 
     def clean(self, directory: str, versions: list[str]) -> None:
-        from .outputs import remove_artifacts
+        from .outputs import remove_artifacts, remove_debris
 
         # Artifacts left out of this build keep their files, --clean or not.
         names = self._chosen()[2] if self._request() is not None else None
         for path in [*remove_artifacts(Path(directory), self.metadata.core.name, names),
-                     *_sweep(Path(directory))]:  # fmt: skip
+                     *remove_debris(Path(directory))]:  # fmt: skip
             self.app.display_debug(f"hatch-lambda: removed {path}")
 
     def build_standard(self, directory: str, **build_data: Any) -> str:
@@ -288,13 +279,17 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
 
         _warn_if_configured_twice(self.app, self.config.build_config, builder=True)
         config, note, _ = self._chosen(find_interpreter=find_python)
-        wheels = _wheel_directory(self.config, Path(self.root))
-        if Path(directory).resolve() == wheels:
-            _abort(self.app, HatchLambdaError(
-                f"the lambda target's directory is {wheels}, the wheel's own output folder: "
-                "`twine upload` of that folder would refuse the zips and manifests. Use a folder "
-                "of their own, such as the default 'dist-lambda'"
-            ))  # fmt: skip
+        from .outputs import output_folder
+
+        try:
+            # The same rule as the hook's: never the wheel's own output folder.
+            output_folder(
+                directory, project_root=Path(self.root),
+                wheel_directory=_wheel_directory(self.config, Path(self.root)),
+                project_name=self.metadata.core.name, key=f"tool.hatch.build.targets.{PLUGIN_NAME}",
+            )  # fmt: skip
+        except HatchLambdaError as exc:
+            _abort(self.app, exc)
         with system_folder("wheel-") as tmp, _inside_builder():
             wheel_builder = WheelBuilder(
                 self.root, plugin_manager=self.plugin_manager, metadata=self.metadata, app=self.app

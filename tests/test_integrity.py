@@ -374,3 +374,12 @@ def test_refresh_reaches_uvs_own_cache(app: Project) -> None:
     assert commands and all("--refresh" in line for line in commands), proc.stderr
     manifest = json.loads(app.only_zip().with_suffix(".json").read_text())
     assert manifest["resolver"] == "uv"
+
+
+def test_the_lambda_builder_refuses_the_wheels_own_output_folder(app: Project) -> None:
+    app.configure({**BASE, "directory": "dist"}, at="targets.lambda")
+    proc = app.hatchling("-t", "lambda")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in out
+    assert "tool.hatch.build.targets.lambda.directory" in out and "twine upload" in out
+    assert not list(app.path.glob("dist/*.zip"))

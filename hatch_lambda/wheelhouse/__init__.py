@@ -234,7 +234,7 @@ def _store_wheels(key: str, wheels: list[Wheel], reporter: Reporter) -> list[Whe
     data = []
     known = []
     for wheel in wheels:
-        digest = sha256_file(wheel.path)
+        digest = wheel.sha256
         keep_file(wheel.path, digest, reporter)  # a wheel built here from an sdist is kept too
         data.append({"name": wheel.name, "version": wheel.version, "filename": wheel.path.name,
                      "sha256": digest, "sdist": wheel.built_from_sdist})  # fmt: skip
@@ -296,13 +296,14 @@ def _gather(
     if not pins:
         return []
     chosen = choose(pins, target)
-    paths = fetch(chosen, workdir / "downloads", indexes, reporter, refresh=refresh)
+    paths = fetch(chosen, workdir / "downloads", indexes, reporter)
 
     wheels: list[Wheel] = []
     for item, path in zip(chosen, paths):
         version = item.version or _version_from_filename(item.filename)
         if item.is_wheel:
-            wheels.append(Wheel(item.name, version, path))
+            # A file with a digest to go by was verified against it when fetched.
+            wheels.append(Wheel(item.name, version, path, known_sha256=item.hashes.get("sha256")))
         else:
             with timed(reporter, "sdist build"):
                 built = build_wheel(

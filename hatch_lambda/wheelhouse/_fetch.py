@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from filelock import FileLock
 
 from .._report import Reporter, counted, timed
-from ..cache import file_slot, sha256_file, temporary, verified_file
+from ..cache import copy_hashed, file_slot, sha256_file, temporary, verified_file
 from ..errors import FetchError
 from ._indexes import Indexes, strip_credentials
 from ._select import Chosen
@@ -32,13 +32,18 @@ def _local_path(url: str) -> Path | None:
     return None
 
 
-def _download(url: str, dest: Path, indexes: Indexes) -> None:
+def _download(url: str, dest: Path, indexes: Indexes) -> str:
+    """Download *url* to *dest*; returns the hex SHA-256 of what was written."""
     request = urllib.request.Request(strip_credentials(url))
     auth = indexes.authorization_for(url)
     if auth:
         request.add_header("Authorization", auth)
+    digest = hashlib.sha256()
     with urllib.request.urlopen(request, timeout=120) as response, dest.open("wb") as out:
-        shutil.copyfileobj(response, out, _CHUNK)
+        for block in iter(lambda: response.read(_CHUNK), b""):
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
 
 
 def _check_locked(item: Chosen, path: Path, digest: str | None) -> Path:
@@ -81,19 +86,18 @@ def _fetch_one(
             return _check_locked(item, slot, expected), _CACHED
         try:
             with temporary(item.filename) as tmp:
-                if local is not None:
-                    shutil.copyfile(local, tmp)
-                else:
-                    _download(item.url, tmp, indexes)
-                if expected is not None:
-                    actual = sha256_file(tmp)
-                    if actual != expected:
-                        raise FetchError(
-                            f"{item.filename} ({item.label}) failed its hash check: expected "
-                            f"sha256 {expected}, got {actual}. The file at "
-                            f"{strip_credentials(item.url)} is not the one that was resolved or "
-                            "locked; check the index, then rebuild."
-                        )
+                # Hashed as written: no second read of a file just written.
+                actual = (
+                    copy_hashed(local, tmp) if local is not None
+                    else _download(item.url, tmp, indexes)
+                )  # fmt: skip
+                if expected is not None and actual != expected:
+                    raise FetchError(
+                        f"{item.filename} ({item.label}) failed its hash check: expected "
+                        f"sha256 {expected}, got {actual}. The file at "
+                        f"{strip_credentials(item.url)} is not the one that was resolved or "
+                        "locked; check the index, then rebuild."
+                    )
                 tmp.replace(slot)
         except (OSError, urllib.error.URLError) as exc:
             reason = getattr(exc, "reason", None) or exc
@@ -105,11 +109,10 @@ def _fetch_one(
 
 
 def fetch(
-    items: Sequence[Chosen], workdir: Path, indexes: Indexes, reporter: Reporter,
-    *, refresh: bool = False,
-) -> list[Path]:  # fmt: skip
-    """Local paths of *items*, in order; cached files are reused by digest once verified.
-    (*refresh* needs nothing here: a file kept by its digest cannot go stale.)"""
+    items: Sequence[Chosen], workdir: Path, indexes: Indexes, reporter: Reporter
+) -> list[Path]:
+    """Local paths of *items*, in order; cached files are reused by digest once verified (a
+    file kept by its digest cannot go stale, so a refresh needs nothing here)."""
     workdir.mkdir(parents=True, exist_ok=True)
     reporter.waiting(f"Fetching {counted(len(items), 'distribution file')}")
     with timed(reporter, "fetch") as stage, ThreadPoolExecutor(max_workers=_WORKERS) as pool:
