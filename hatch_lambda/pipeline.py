@@ -170,7 +170,8 @@ class _Builder:
         job = ZipJob(
             config, artifact.stem, {rt: c.target for rt, c in artifact.collected.items()},
             artifact.selected,
-            {n: Layer(self.layers[n].dists, self.layers[n].sizes) for n in config.layers},
+            {n: Layer(self.layers[n].dists, self.layers[n].sizes, self.layers[n].path)
+             for n in config.layers},
         )  # fmt: skip
         done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive
