@@ -24,7 +24,7 @@ from .collect import Collected, Collector
 from .commands import Stages
 from .config import ArtifactConfig, LambdaConfig
 from .errors import HatchLambdaError, os_problem
-from .manifest import manifest_data, package_entries, write_manifest
+from .manifest import judged_options, manifest_data, package_entries, write_manifest
 from .outputs import (
     ArtifactPair,
     artifact_stem,
@@ -202,13 +202,15 @@ class _Builder:
         first = artifact.collected[config.all_runtimes[0]]
         project = self._project(config)
         packages = package_entries(artifact.selected, locations, project[0] if project else None,
-                                   self.project_tags)  # fmt: skip
+                                   self.project_tags, container=bool(config.container))  # fmt: skip
         write_manifest(path, manifest_data(
             name=config.name, kind=config.kind, runtimes=config.all_runtimes,
             architecture=config.architecture, platforms=first.target.platforms,
             handler=config.handler, layers=config.layers, contents=config.contents,
             requirements_source=first.source, resolver=first.resolver, packages=packages,
-            removed=artifact.left_out, **extra,  # type: ignore[arg-type]
+            removed=artifact.left_out, judged=judged_options(
+                config, {n: self.layers[n].path.name for n in config.layers}),
+            **extra,  # type: ignore[arg-type]
         ))  # fmt: skip
 
     def _wheelhouse(self, artifact: _Artifact) -> BuildResult:
