@@ -18,7 +18,7 @@ from ._finding import Finding, Site
 RULES = (
     "archive-entry", "archive-paths", "archive-symlink", "bytecode", "closure", "elf-glibc",
     "elf-invalid", "elf-machine", "elf-musl", "elf-needs", "handler", "imports", "layers", "size",
-    "wheel-tags",
+    "wheel-tags", "wheelhouse",
 )  # fmt: skip
 
 from ._artifact import OpenedArtifact, open_artifact  # noqa: E402
@@ -32,6 +32,7 @@ from ._layers import LayerContents, layer_modules, read_layer  # noqa: E402
 from ._members import check_members, entry_finding, read_headers  # noqa: E402
 from ._size import OTHER_FILES, check_size, distribution_sizes  # noqa: E402
 from ._tags import check_wheel_tags, wheel_tags  # noqa: E402
+from ._wheelhouse import check_wheelhouse  # noqa: E402
 
 
 def audit_bundle(
@@ -90,6 +91,8 @@ class Report:
     target: Target
     errors: list[Finding]
     warnings: list[Finding]
+    layer: bool = False
+    """Laid out as a layer (everything under ``python/``)."""
 
     @property
     def passed(self) -> bool:
@@ -123,9 +126,12 @@ def check_artifact(
     warn: Collection[str] = (),
     max_unzipped_size: int = 262_144_000,
     deployment: Deployment | None = None,
+    size_limit: int | None = None,
 ) -> Report:
     """Audit any Lambda artifact, made by hatch-lambda or not: a function zip, a layer zip or a
-    folder. Rules named in *warn* are reported as warnings.
+    folder. Rules named in *warn* are reported as warnings. *size_limit*: the unzipped bytes the
+    artifact and its layers may hold (the build's ``max-unzipped-size``); *max_unzipped_size* by
+    default.
 
     Nothing is extracted, and no member declaring more than *max_unzipped_size* (or compressing
     better than real files do) is inflated: memory and disk stay bounded whatever the zip holds.
@@ -165,10 +171,10 @@ def check_artifact(
         in_sites = {p: e for s in sites for p, e in whole.site_entries(s).items()}
         sizes: dict[str, Mapping[str, int]] = {"artifact": distribution_sizes(in_sites.values())}
         sizes.update({layer.label: layer.sizes for layer in layers})
-        findings += check_size(path.name, sizes, limit=max_unzipped_size)
+        findings += check_size(path.name, sizes, limit=size_limit or max_unzipped_size)
     unique = list(dict.fromkeys(findings))
     failing = [f for f in unique if f.rule not in warn and not f.warning]
-    return Report(str(path), target, failing, [f for f in unique if f not in failing])
+    return Report(str(path), target, failing, [f for f in unique if f not in failing], opened.layer)
 
 
 __all__ = [
@@ -186,6 +192,7 @@ __all__ = [
     "check_elf",
     "check_handler",
     "check_size",
+    "check_wheelhouse",
     "distribution_sizes",
     "entry_finding",
     "layer_modules",
