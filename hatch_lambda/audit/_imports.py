@@ -294,8 +294,8 @@ class _Imports:
             else ""
         )
         return (
-            f"imports {shown}, which is neither in the artifact nor in the layers it is deployed "
-            f"with, nor in {runtime.name}'s standard library{sdk}", error,
+            f"imports {shown}, which is not in the artifact or its layers, nor in "
+            f"{runtime.name}'s standard library{sdk}", error,
             f"Add the distribution that provides {top!r} to the project's dependencies, {guard}",
         )  # fmt: skip
 
