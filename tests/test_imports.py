@@ -67,6 +67,8 @@ def test_a_missing_module_is_named_with_its_file_line_and_what_to_do(tmp_path: P
         "import sys\nif sys.platform == 'win32':\n    import pywin32_ctypes\n",
         "import os\nif os.name == 'nt' or sys.platform.startswith('darwin'):\n    import appnope\n",
         "from __future__ import annotations\nimport boto3, botocore.session, s3transfer, jmespath\n",
+        "import contextlib\nwith contextlib.suppress(ImportError):\n    import yaml\n",
+        "if __name__ == '__main__':\n    import yaml\n",
     ],
 )
 def test_imports_that_cannot_fail_on_the_target_pass(tmp_path: Path, guarded: str) -> None:
@@ -75,6 +77,9 @@ def test_imports_that_cannot_fail_on_the_target_pass(tmp_path: Path, guarded: st
 
 def test_a_guard_that_does_not_catch_import_errors_is_no_guard(tmp_path: Path) -> None:
     root = package(tmp_path, "try:\n    import yaml\nexcept ValueError:\n    pass\n")
+    assert [f.message.split(",")[0] for f in imports(root)] == ["line 2 imports yaml"]
+    reraised = "try:\n    import yaml\nexcept ImportError as e:\n    raise SystemExit(str(e))\n"
+    root = package(tmp_path / "again", reraised)
     assert [f.message.split(",")[0] for f in imports(root)] == ["line 2 imports yaml"]
     # The target's Python decides the branch: python3.10 takes the one with tomli.
     root = package(tmp_path / "v", "import sys\nif sys.version_info >= (3, 11):\n    import tomllib\n"
@@ -202,7 +207,14 @@ def test_a_build_whose_handler_imports_a_missing_module_fails(app: Project) -> N
     assert proc.returncode != 0 and app.artifacts() == []
     assert "[imports] fx_app/handler.py [fx-app 1.2.3]: line 3 imports yaml, which is not in " \
         "the artifact or its layers, nor in python3.12's standard library" in proc.stderr  # fmt: skip
+    app.configure({"runtime": "python3.12", "handler": "fx_app.handler.handler",
+                   "audit-warn": ["imports"]})  # fmt: skip
+    proc = app.build_wheel()
+    assert "[imports] fx_app/handler.py [fx-app 1.2.3]: line 3 imports yaml" in proc.stderr
+    check = app.run([sys.executable, "-m", "hatch_lambda", "check", str(app.only_zip())])
+    assert check.returncode == 0 and "warning  imports" in check.stdout, check.stdout
     handler_importing(app, "try:\n    import yaml\nexcept ImportError:\n    yaml = None")
+    app.configure({"runtime": "python3.12", "handler": "fx_app.handler.handler"})
     app.build_wheel()
 
 

@@ -48,7 +48,11 @@ def _walk(
                 yield from _walk(node.orelse, python, guarded=guarded, deferred=deferred)
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])
-            catches = any(_catches_import_error(h.type) for h in handlers)
+            # A handler that raises again only rewords the failure: it guards nothing.
+            catches = any(
+                _catches_import_error(h.type) and not any(isinstance(n, ast.Raise) for n in h.body)
+                for h in handlers
+            )
             yield from _walk(getattr(node, "body", []), python, guarded=guarded or catches,
                              deferred=deferred)  # fmt: skip
             # The handlers, else and finally run outside the protection of this try.
@@ -59,10 +63,14 @@ def _walk(
             # Functions run when called: their imports count (a handler's first call runs them)
             # and say so. Classes, loops, with blocks and match cases run with the module.
             inner = deferred or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            suppressed = guarded or (
+                isinstance(node, (ast.With, ast.AsyncWith))
+                and any(_suppresses(i) for i in node.items)
+            )
             for field in ("body", "orelse", "finalbody"):
                 part = getattr(node, field, None)
                 if isinstance(part, list):
-                    yield from _walk(part, python, guarded=guarded, deferred=inner)
+                    yield from _walk(part, python, guarded=suppressed, deferred=inner)
             for case in getattr(node, "cases", []):
                 yield from _walk(case.body, python, guarded=guarded, deferred=inner)
 
@@ -74,6 +82,16 @@ def _catches_import_error(kind: ast.expr | None) -> bool:
         return any(_catches_import_error(k) for k in kind.elts)
     name = kind.id if isinstance(kind, ast.Name) else getattr(kind, "attr", None)
     return name in _CATCHES_IMPORT_ERROR
+
+
+def _suppresses(item: ast.withitem) -> bool:
+    """``with contextlib.suppress(ImportError):``"""
+    call = item.context_expr
+    return (
+        isinstance(call, ast.Call)
+        and (_dotted(call.func) or "").rpartition(".")[2] == "suppress"
+        and any(_catches_import_error(arg) for arg in call.args)
+    )
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -120,8 +138,14 @@ def _static(test: ast.expr, python: tuple[int, int]) -> bool | None:
     if compare is None:
         return None
     left = _dotted(test.left)
-    if left in ("sys.platform", "os.name") and isinstance(right, ast.Constant):
+    if not isinstance(right, ast.Constant):
+        return _version_compare(test.left, right, compare, python)
+    if left in ("sys.platform", "os.name"):
         return bool(compare("linux" if left == "sys.platform" else "posix", right.value))
+    if left == "__name__" and right.value == "__main__":
+        # Lambda imports the handler's module by name: its __name__ is never "__main__".
+        return bool(compare("", "__main__"))
+    return None
     return _version_compare(test.left, right, compare, python)
 
 
