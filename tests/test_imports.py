@@ -178,6 +178,20 @@ def test_missing_project_modules_and_relative_imports_past_the_top(tmp_path: Pat
     assert "imports from ., and main is in no package" in finding.message
 
 
+def test_a_handler_in_a_folder_without_init(tmp_path: Path) -> None:
+    """`src/app.handler`, as Lambda allows: src is a namespace package, followed all the same."""
+    root = tree(tmp_path / "t", {
+        "src/app.py": "from src import util\nimport utils\ndef handler(e, c): pass\n",
+        "src/util.py": "import yaml\n",
+        "src/utils.py": "",
+    })  # fmt: skip
+    target = resolve_target("python3.12", "x86_64")[0]
+    found = [(f.path, f.message.split(",")[0]) for f in audit_folder(root, target,
+             handler="src/app.handler") if f.rule == "imports"]  # fmt: skip
+    # utils sits in src/, which is not on sys.path: only /var/task is.
+    assert found == [("src/app.py", "line 2 imports utils"), ("src/util.py", "line 1 imports yaml")]
+
+
 def test_a_module_that_does_not_parse(tmp_path: Path) -> None:
     root = package(tmp_path, "from app import broken\n", {"app/broken.py": "def f(:\n    pass\n"})
     [finding] = imports(root)

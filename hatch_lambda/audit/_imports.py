@@ -239,6 +239,8 @@ class _Imports:
             else:  # a module, or a namespace package that may span other folders
                 for depth in range(1, len(parts) + 1):
                     self.follow(parts[:depth], at.guarded, at.deferred)
+                for name in names:
+                    self.follow([*parts, name], at.guarded, at.deferred)
             return
         if not self._importable(top):
             self._report(at, *self._missing(top, ".".join(parts)))
