@@ -27,9 +27,10 @@ from ._closure import check_closure  # noqa: E402
 from ._elf import check_elf  # noqa: E402
 from ._facts import ElfFacts  # noqa: E402
 from ._handler import check_handler  # noqa: E402
-from ._imports import Importable, check_imports, top_level_names  # noqa: E402
+from ._imports import Importable, check_imports  # noqa: E402
 from ._layers import LayerContents, layer_modules, read_layer  # noqa: E402
 from ._members import check_members, entry_finding, read_headers  # noqa: E402
+from ._modules import top_level_names  # noqa: E402
 from ._size import OTHER_FILES, check_size, distribution_sizes  # noqa: E402
 from ._tags import check_wheel_tags, wheel_tags  # noqa: E402
 from ._wheelhouse import check_wheelhouse  # noqa: E402

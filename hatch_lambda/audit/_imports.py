@@ -15,10 +15,9 @@ imports guarded by ``try``/``except ImportError`` do not. Imports made by name a
 from __future__ import annotations
 
 import ast
-import posixpath
 import sys
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from ..bundle import Entry, Reader
@@ -26,6 +25,7 @@ from ..errors import UnreadableError
 from ..target import RUNTIME_PROVIDED, Target
 from ._finding import Finding
 from ._handler import HANDLER_PATTERN, SOURCE_LIMIT, handler_candidates
+from ._modules import ModuleTree, top_level_names
 from ._statements import Statement, import_statements
 from ._stdlib import VERSIONS, stdlib_modules
 
@@ -53,56 +53,6 @@ class Importable:
     dependencies deployed some other way): a top-level name not found is then not reported."""
 
 
-def top_level_names(paths: Iterable[str]) -> set[str]:
-    """The names ``import`` finds in a folder holding *paths* (relative to it): packages (and
-    namespace packages), modules, sourceless ``.pyc`` and extension modules."""
-    names = set()
-    for path in paths:
-        head, sep, _ = path.partition("/")
-        if sep:
-            name = head
-        elif head.endswith((".py", ".pyc")):
-            name = head.rsplit(".", 1)[0]
-        elif head.endswith(".so"):
-            name = head.split(".", 1)[0]
-        else:
-            continue
-        if name.isidentifier():
-            names.add(name)
-    return names
-
-
-class _Tree:
-    """The function's root (Lambda's /var/task): which module paths resolve to which files."""
-
-    def __init__(self, entries: Mapping[str, Entry]) -> None:
-        self.entries = entries
-        self.modules: set[str] = set()
-        self.folders: set[str] = set()
-        for path in entries:
-            folder, name = posixpath.split(path)
-            while folder and folder not in self.folders:
-                self.folders.add(folder)
-                folder = posixpath.dirname(folder)
-            folder = posixpath.dirname(path)
-            if name.endswith((".py", ".pyc")):
-                self.modules.add(posixpath.join(folder, name.rsplit(".", 1)[0]))
-            elif name.endswith(".so"):
-                self.modules.add(posixpath.join(folder, name.split(".", 1)[0]))
-
-    def source(self, parts: list[str]) -> str | None:
-        """The file Python runs for module *parts*, if it is Python source."""
-        stem = "/".join(parts)
-        return next((c for c in (f"{stem}.py", f"{stem}/__init__.py") if c in self.entries), None)
-
-    def has(self, parts: list[str]) -> bool:
-        stem = "/".join(parts)
-        return stem in self.modules or stem in self.folders
-
-    def regular_package(self, name: str) -> bool:
-        return f"{name}/__init__.py" in self.entries
-
-
 @dataclass(frozen=True)
 class _Visit:
     path: str
@@ -123,7 +73,7 @@ class _At:
 
 class _Imports:
     def __init__(
-        self, tree: _Tree, project: set[str], available: Collection[str], target: Target, *,
+        self, tree: ModuleTree, project: set[str], available: Collection[str], target: Target, *,
         importable: Importable, reader: Reader,
     ) -> None:  # fmt: skip
         self.tree = tree
@@ -314,7 +264,7 @@ class _Imports:
         self.findings.append(Finding("imports", at.visit.path, message, owner))
 
 
-def _project(tree: _Tree, handler_path: str) -> set[str]:
+def _project(tree: ModuleTree, handler_path: str) -> set[str]:
     """The project's own top-level names: the handler's, those of files its distribution
     installed, and those of files no distribution installed (code zipped by hand)."""
     owner = tree.entries[handler_path].owner
@@ -337,7 +287,7 @@ def check_imports(
     if not HANDLER_PATTERN.fullmatch(handler):
         return []  # the handler rule says why
     module = handler.rpartition(".")[0].replace("/", ".").split(".")
-    tree = _Tree(entries)
+    tree = ModuleTree(entries)
     handler_path = next((c for c in handler_candidates(module) if c in entries), None)
     if handler_path is None:
         return []  # the handler rule reports it

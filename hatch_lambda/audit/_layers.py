@@ -15,7 +15,7 @@ from ..bundle import LAYER_SITE, Reader
 from ..errors import AuditError
 from ._artifact import open_artifact
 from ._finding import Finding
-from ._imports import top_level_names
+from ._modules import top_level_names
 from ._size import distribution_sizes
 
 
