@@ -18,7 +18,14 @@ from packaging.utils import NormalizedName
 
 from ._report import Reporter, counted, timed
 from .archive import ArchiveInfo, write_zip
-from .audit import ElfFacts, audit_bundle, check_size, distribution_sizes
+from .audit import (
+    ElfFacts,
+    Importable,
+    audit_bundle,
+    check_size,
+    distribution_sizes,
+    layer_modules,
+)
 from .bundle import (
     DEFAULT_EXCLUDES,
     SLIM_EXCLUDES,
@@ -40,8 +47,7 @@ from .collect import container_staging
 from .commands import Stages
 from .config import ArtifactConfig
 from .errors import AuditError
-from .selection import RUNTIME_PROVIDED
-from .target import Target
+from .target import RUNTIME_PROVIDED, Target
 from .wheelhouse import Wheel
 from .wheelhouse._container import compile_in_container
 
@@ -52,6 +58,8 @@ class Layer:
 
     dists: Mapping[str, Mapping[NormalizedName, str]]
     sizes: Mapping[str, int]
+    path: Path | None = None
+    """The layer's zip, read for the modules the function's imports may find in it."""
 
 
 @dataclass(frozen=True)
@@ -226,13 +234,20 @@ class Assembler:
         for machine in {t.machine for t in job.targets.values()}:
             facts[machine] = ElfFacts(reader, machine, digests, self.reporter)
             facts[machine].prepare(digests)
+        # Code alone, with no layer named: its dependencies are deployed elsewhere.
+        deployed_here = config.contents != "project" or bool(config.layers)
+        python = job.targets[config.runtime].python_version
+        importable = Importable(
+            frozenset().union(*(layer_modules(lay.path, python) for lay in job.layers.values()
+                                if lay.path is not None)),
+            runtime_provided=config.exclude_runtime_provided, complete=deployed_here,
+        )  # fmt: skip
         findings = audit_bundle(
             bundle, job.targets, reader=reader, facts=facts,
             handler=config.handler if config.kind == "function" else None,
             roots=[(self.project.name, config.extras)], provided=provided,
             bytecode_versions=[r.removeprefix("python") for r in config.all_runtimes],
-            # Code alone, with no layer named: its dependencies are deployed elsewhere.
-            closure=config.contents != "project" or bool(config.layers),
+            closure=deployed_here, importable=importable,
         )  # fmt: skip
         sizes = distribution_sizes(bundle.entries.values())
         if config.kind == "function":
@@ -241,10 +256,10 @@ class Assembler:
                 **{f"layer {n}": lay.sizes for n, lay in job.layers.items()},
             }
             findings += check_size(f"{job.stem}.zip", parts, limit=config.max_unzipped_size)
-        warnings = [f"{job.stem}.zip: {f}" for f in findings if f.rule in config.audit_warn]
+        errors = [f for f in findings if f.rule not in config.audit_warn and not f.warning]
+        warnings = [f"{job.stem}.zip: {f}" for f in findings if f not in errors]
         for warning in warnings:
             self.reporter.warning(warning)
-        errors = [f for f in findings if f.rule not in config.audit_warn]
         if errors:
             raise AuditError(f"{job.stem}.zip", list(dict.fromkeys(str(f) for f in errors)))
         return sizes, tuple(warnings)

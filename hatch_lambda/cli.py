@@ -12,9 +12,10 @@ from pathlib import Path
 
 from . import __version__
 from ._report import counted
-from .audit import RULES, check_artifact
-from .errors import HatchLambdaError, ManifestError
-from .inspect import inspect_artifact, read_manifest
+from .audit import RULES
+from .check import Checked, Options, artifact_paths, check_one, check_paths
+from .errors import HatchLambdaError
+from .inspect import inspect_artifact
 from .target import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
@@ -71,27 +72,6 @@ def _target_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _artifact_target(args: argparse.Namespace) -> tuple[str, str]:
-    """--runtime/--architecture, else the manifest beside a hatch-lambda zip."""
-    runtime, architecture = args.runtime, args.architecture
-    if runtime is None or architecture is None:
-        try:
-            data = read_manifest(Path(args.artifact).with_suffix(".json")) or {}
-        except ManifestError as exc:
-            raise HatchLambdaError(
-                f"{exc}; pass --runtime and --architecture, or delete the manifest or rebuild "
-                "the artifact"
-            ) from exc
-        runtime = runtime or data.get("runtime")
-        architecture = architecture or data.get("architecture")
-    if runtime is None or architecture is None:
-        raise HatchLambdaError(
-            f"say which runtime and architecture {args.artifact} is for: --runtime python3.X "
-            "--architecture x86_64|arm64 (hatch-lambda's own zips carry them in a manifest)"
-        )
-    return runtime, architecture
-
-
 def _artifact_path(args: argparse.Namespace) -> Path:
     path = Path(args.artifact)
     if not path.exists():
@@ -101,39 +81,65 @@ def _artifact_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _checked_json(checked: Checked) -> dict[str, object]:
+    return {
+        "artifact": str(checked.artifact), "kind": checked.kind,
+        "runtime": checked.runtimes[0], "runtimes": list(checked.runtimes),
+        "architecture": checked.architecture, "passed": checked.passed,
+        "findings": [
+            {"severity": severity, "rule": f.rule, "path": f.path,
+             "distribution": f.distribution, "message": f.message}
+            for severity, group in (("error", checked.errors), ("warning", checked.warnings))
+            for f in group
+        ],
+    }  # fmt: skip
+
+
+def _print_checked(checked: Checked) -> None:
+    name = checked.artifact.name
+    print(f"{name}: {checked.kind}, {checked.label}")
+    for severity, group in (("error", checked.errors), ("warning", checked.warnings)):
+        for f in group:
+            dist = f"  [{f.distribution}]" if f.distribution else ""
+            print(f"  {severity:7}  {f.rule:15}  {f.path}{dist}")
+            for line in f.message.splitlines():
+                print(f"           {line}")
+    verdict = "passes" if checked.passed else f"fails ({counted(len(checked.errors), 'error')})"
+    warned = f", {counted(len(checked.warnings), 'warning')}" if checked.warnings else ""
+    print(f"{name} {verdict}{warned}")
+
+
 def _check_command(args: argparse.Namespace) -> int:
-    path = _artifact_path(args)
-    runtime, architecture = _artifact_target(args)
-    target, _ = resolve_target(runtime, architecture)
     bad = sorted(set(args.warn) - set(RULES))
     if bad:
         raise HatchLambdaError(f"--warn {bad!r}: unknown rules; the rules are {', '.join(RULES)}")
-    report = check_artifact(path, target, handler=args.handler, warn=args.warn)
+    options = Options(args.runtime, args.architecture, args.handler, tuple(args.warn),
+                      tuple(Path(p) for p in args.layer))  # fmt: skip
+    paths = artifact_paths(args.artifact)
+    results = (
+        list(check_paths(paths, options)) if len(paths) > 1 else [check_one(paths[0], options)]
+    )
+    for result in results:
+        for note in result.notes if isinstance(result, Checked) else [f"{result}"]:
+            print(f"{'warning: ' if isinstance(result, Checked) else 'hatch-lambda: '}{note}",
+                  file=sys.stderr)  # fmt: skip
+    passed = all(isinstance(r, Checked) and r.passed for r in results)
     if args.json:
-        print(json.dumps({
-            "artifact": report.artifact, "runtime": runtime, "architecture": architecture,
-            "passed": report.passed,
-            "findings": [
-                {"severity": severity, "rule": f.rule, "path": f.path,
-                 "distribution": f.distribution, "message": f.message}
-                for severity, group in (("error", report.errors), ("warning", report.warnings))
-                for f in group
-            ],
-        }, indent=2))  # fmt: skip
-    else:
-        print(f"{path.name}: {target.label}")
-        for severity, group in (("error", report.errors), ("warning", report.warnings)):
-            for f in group:
-                dist = f"  [{f.distribution}]" if f.distribution else ""
-                print(f"  {severity:7}  {f.rule:15}  {f.path}{dist}")
-                for line in f.message.splitlines():
-                    print(f"           {line}")
-        verdict = "passes" if report.passed else f"fails ({counted(len(report.errors), 'error')})"
-        print(
-            f"{path.name} {verdict}"
-            + (f", {counted(len(report.warnings), 'warning')}" if report.warnings else "")
-        )
-    return 0 if report.passed else 1
+        shown = [
+            _checked_json(r) if isinstance(r, Checked)
+            else {"artifact": str(p), "passed": False, "error": str(r)}
+            for p, r in zip(paths, results)
+        ]  # fmt: skip
+        print(json.dumps(shown[0] if len(shown) == 1 else {"passed": passed, "artifacts": shown},
+                         indent=2))  # fmt: skip
+        return 0 if passed else 1
+    for result in results:
+        if isinstance(result, Checked):
+            _print_checked(result)
+    if len(results) > 1:
+        failed = sum(not (isinstance(r, Checked) and r.passed) for r in results)
+        print(f"{len(results)} artifacts: {len(results) - failed} pass, {failed} fail")
+    return 0 if passed else 1
 
 
 def _inspect_command(args: argparse.Namespace) -> int:
@@ -191,12 +197,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="audit a Lambda zip or folder (made by any tool) for a runtime and architecture",
+        help="audit Lambda zips or folders (made by any tool) for a runtime and architecture",
     )
-    check.add_argument("artifact", help="a function zip, a layer zip, or a folder")
+    check.add_argument(
+        "artifact", nargs="+",
+        help="function zips, layer zips, wheelhouse folders or folders (each with the manifest "
+        "beside it, if hatch-lambda built it)",
+    )  # fmt: skip
     check.add_argument("--runtime", type=_RUNTIME, choices=list(RUNTIMES))
     check.add_argument("--architecture", type=_ARCHITECTURE, choices=list(ARCHITECTURES))
     check.add_argument("--handler", help="module.function Lambda will call")
+    check.add_argument(
+        "--layer", action="append", default=[], metavar="ZIP",
+        help="a layer the function is deployed with (repeatable); layers its manifest names are "
+        "found beside it",
+    )  # fmt: skip
     check.add_argument(
         "--warn", action="append", default=[], metavar="RULE",
         help=f"report RULE as a warning, not a failure (repeatable; rules: {', '.join(RULES)})",

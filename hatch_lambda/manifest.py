@@ -15,6 +15,7 @@ from .wheelhouse import Wheel
 
 if TYPE_CHECKING:
     from .archive import ArchiveInfo
+    from .config import ArtifactConfig
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class PackageEntry:
     version: str
     wheel: str
     tags: tuple[str, ...]
-    origin: str  # "project", "index" or "sdist"
+    origin: str  # "project", "index", "sdist", or "container": built in the runtime's image
     runtimes: tuple[str, ...]
     location: str = ""
     """Where in the archive it went: "" (the root), "python" or "python/lib/python3.X/site-packages"."""
@@ -34,15 +35,21 @@ def package_entries(
     locations: Mapping[tuple[str, str], str],
     project: Wheel | None,
     project_tags: tuple[str, ...],
+    *,
+    container: bool = False,
 ) -> list[PackageEntry]:
-    """One entry per wheel file, with every runtime it serves; the project's own wheel last."""
+    """One entry per wheel file, with every runtime it serves; the project's own wheel last.
+
+    *container*: the wheels were collected in the build image, where those built from an sdist
+    carry a plain ``linux_*`` tag that `check` accepts only from such an entry."""
+    built = "container" if container else "sdist"
     entries: dict[str, PackageEntry] = {}
     for rt, wheels in selected.items():
         for w in wheels:
             old = entries.get(w.path.name)
             entries[w.path.name] = PackageEntry(
                 w.name, w.version, w.path.name, tuple(sorted(str(t) for t in w.tags)),
-                "sdist" if w.built_from_sdist else "index",
+                built if w.built_from_sdist else "index",
                 (*old.runtimes, rt) if old else (rt,),
                 locations.get((w.path.name, rt), ""),
             )  # fmt: skip
@@ -54,6 +61,18 @@ def package_entries(
                          "project", tuple(selected), where)
         )  # fmt: skip
     return ordered
+
+
+def judged_options(config: ArtifactConfig, layer_files: Mapping[str, str]) -> dict[str, Any]:
+    """What the audit of *config*'s artifact took into account beyond its files; *layer_files*:
+    the file of each layer it is deployed with, by name."""
+    return {
+        "extras": list(config.extras),
+        "exclude-runtime-provided": config.exclude_runtime_provided,
+        "layer-files": dict(layer_files),
+        "max-unzipped-size": config.max_unzipped_size,
+        "audit-warn": list(config.audit_warn),
+    }
 
 
 def manifest_data(
@@ -72,7 +91,11 @@ def manifest_data(
     removed: Sequence[str],
     archive: ArchiveInfo | None,
     wheelhouse: dict[str, Any] | None = None,
+    judged: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """*judged*: the options the build's audit took into account (``extras``,
+    ``exclude-runtime-provided``, ``layer-files``, ``max-unzipped-size``, ``audit-warn``), so
+    that `hatch-lambda check` judges the artifact as the build did."""
     # No URLs and no timestamps: the manifest must be reproducible and free of credentials.
     data: dict[str, Any] = {
         "hatch-lambda": __version__,
@@ -100,6 +123,7 @@ def manifest_data(
             for p in packages
         ],
         "left-out": list(removed),
+        **(judged or {}),
     }
     if archive is not None:
         data["archive"] = {

@@ -24,7 +24,7 @@ from .collect import Collected, Collector
 from .commands import Stages
 from .config import WARN_ZIPPED_SIZE, ArtifactConfig, LambdaConfig
 from .errors import HatchLambdaError, os_problem
-from .manifest import manifest_data, package_entries, write_manifest
+from .manifest import judged_options, manifest_data, package_entries, write_manifest
 from .outputs import (
     ArtifactPair,
     artifact_stem,
@@ -192,7 +192,8 @@ class _Builder:
         job = ZipJob(
             config, artifact.stem, {rt: c.target for rt, c in artifact.collected.items()},
             artifact.selected,
-            {n: Layer(self.layers[n].dists, self.layers[n].sizes) for n in config.layers},
+            {n: Layer(self.layers[n].dists, self.layers[n].sizes, self.layers[n].path)
+             for n in config.layers},
         )  # fmt: skip
         done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive
@@ -225,13 +226,15 @@ class _Builder:
         first = artifact.collected[config.all_runtimes[0]]
         project = self._project(config)
         packages = package_entries(artifact.selected, locations, project[0] if project else None,
-                                   self.project_tags)  # fmt: skip
+                                   self.project_tags, container=bool(config.container))  # fmt: skip
         write_manifest(path, manifest_data(
             name=config.name, kind=config.kind, runtimes=config.all_runtimes,
             architecture=config.architecture, platforms=first.target.platforms,
             handler=config.handler, layers=config.layers, contents=config.contents,
             requirements_source=first.source, resolver=first.resolver, packages=packages,
-            removed=artifact.left_out, **extra,  # type: ignore[arg-type]
+            removed=artifact.left_out, judged=judged_options(
+                config, {n: self.layers[n].path.name for n in config.layers}),
+            **extra,  # type: ignore[arg-type]
         ))  # fmt: skip
 
     def _wheelhouse(self, artifact: _Artifact) -> BuildResult:

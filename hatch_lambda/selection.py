@@ -13,10 +13,10 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from . import requirements as _requirements
 from .requirements._project import read_wheel_metadata
+from .target import RUNTIME_PROVIDED
 from .wheelhouse import Wheel
 
-# What the Lambda Python runtimes ship (at a version AWS chooses): `exclude-runtime-provided`.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
+__all__ = ["RUNTIME_PROVIDED", "Selection", "select", "unneeded_distributions"]
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,10 @@ RUNTIMES: dict[str, Runtime] = {
 }
 DEFAULT_RUNTIME = "python3.14"
 
+# The AWS SDK every Lambda Python runtime ships (at a version AWS chooses), by distribution name,
+# which is also its import name: what `exclude-runtime-provided` leaves out.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
+
 # Lambda's architecture name -> (uname machine, container platform, lowest manylinux glibc minor).
 # aarch64 wheels start at manylinux2014 (glibc 2.17); x86_64 goes back to manylinux1 (2.5).
 ARCHITECTURES: dict[str, tuple[str, str, int]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -61,6 +62,10 @@ def test_a_c_extension_builds_in_the_container(
     assert native == ["fx_cext/native.cpython-311-x86_64-linux-gnu.so"]
     packages = {p["name"]: p for p in podman.manifest()["packages"]}
     assert packages["fx-cext"]["tags"] == ["cp311-cp311-linux_x86_64"]
+    assert packages["fx-cext"]["origin"] == "container"
+    # check agrees with the build: the manifest vouches for the plain linux tag.
+    check = podman.run([sys.executable, "-m", "hatch_lambda", "check", str(podman.only_zip())])
+    assert check.returncode == 0 and "warning" not in check.stdout, check.stdout + check.stderr
 
     python = find_python("3.11")
     if python is None:

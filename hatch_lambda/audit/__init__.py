@@ -7,8 +7,8 @@ The same rules run on a bundle being built and, through ``check_artifact``, on a
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..bundle import Bundle, Reader
@@ -17,7 +17,8 @@ from ._finding import Finding, Site
 
 RULES = (
     "archive-entry", "archive-paths", "archive-symlink", "bytecode", "closure", "elf-glibc",
-    "elf-invalid", "elf-machine", "elf-musl", "elf-needs", "handler", "size", "wheel-tags",
+    "elf-invalid", "elf-machine", "elf-musl", "elf-needs", "handler", "imports", "layers", "size",
+    "wheel-tags", "wheelhouse",
 )  # fmt: skip
 
 from ._artifact import OpenedArtifact, open_artifact  # noqa: E402
@@ -26,9 +27,13 @@ from ._closure import check_closure  # noqa: E402
 from ._elf import check_elf  # noqa: E402
 from ._facts import ElfFacts  # noqa: E402
 from ._handler import check_handler  # noqa: E402
+from ._imports import Importable, check_imports  # noqa: E402
+from ._layers import LayerContents, layer_modules, read_layer  # noqa: E402
 from ._members import check_members, entry_finding, read_headers  # noqa: E402
+from ._modules import top_level_names  # noqa: E402
 from ._size import OTHER_FILES, check_size, distribution_sizes  # noqa: E402
 from ._tags import check_wheel_tags, wheel_tags  # noqa: E402
+from ._wheelhouse import check_wheelhouse  # noqa: E402
 
 
 def audit_bundle(
@@ -42,12 +47,16 @@ def audit_bundle(
     provided: Mapping[str, str | None] | None = None,
     bytecode_versions: Collection[str] = (),
     closure: bool = True,
+    importable: Importable | None = None,
+    built_in_image: Collection[str] = (),
 ) -> list[Finding]:
     """Every finding for each runtime's target over the sites it imports from; empty passes.
 
     *facts*: ELF facts by machine (kept per wheel digest); read on demand where not given.
     *roots* names the distributions whose extras were asked for; *provided* the distributions a
-    layer or the runtime supplies (a version, or None for any).
+    layer or the runtime supplies (a version, or None for any); *importable* what the handler's
+    code may import besides the bundle; *built_in_image* the distributions built in the
+    runtime's build image, whose plain linux tag fits.
     """
     findings: list[Finding] = []
     names = {posixpath.basename(p) for p in bundle.entries}
@@ -56,7 +65,7 @@ def audit_bundle(
         sites = [Site(prefix, bundle.site_entries(prefix)) for prefix in bundle.sites[runtime]]
         for site in sites:
             local = [
-                *check_wheel_tags(site, target, reader),
+                *check_wheel_tags(site, target, reader, built_in_image=built_in_image),
                 *check_elf(site, names, target, known),
                 *check_bytecode(
                     site, target, allowed=bytecode_versions or (target.python_version,)
@@ -69,6 +78,11 @@ def audit_bundle(
             findings += check_closure(sites, target, reader, roots=roots, provided=provided or {})
         if handler:
             findings += check_handler(bundle.site_entries(""), handler, reader)
+            findings += check_imports(
+                bundle.site_entries(""), handler, reader, target=target,
+                available=top_level_names(p for s in sites for p in s.entries),
+                importable=importable or Importable(),
+            )  # fmt: skip
     return list(dict.fromkeys(findings))
 
 
@@ -78,10 +92,31 @@ class Report:
     target: Target
     errors: list[Finding]
     warnings: list[Finding]
+    layer: bool = False
+    """Laid out as a layer (everything under ``python/``)."""
 
     @property
     def passed(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How an artifact is deployed, as the manifest beside it (or the command line) says: what
+    the build knew, so that check judges as the build did."""
+
+    layers: Sequence[LayerContents] = ()
+    provided: Mapping[str, str | None] = field(default_factory=dict)
+    """Distributions supplied besides the layers: by the runtime, or by a named layer that was
+    not found (at the version the manifest says it left out)."""
+    roots: Collection[tuple[str, Collection[str]]] = ()
+    closure: bool = True
+    runtime_provided: bool = False
+    complete: bool = True
+    """False when what a named layer holds is not known."""
+    built_in_image: Collection[str] = ()
+    findings: Sequence[Finding] = ()
+    """Found while reading the manifest and the layers."""
 
 
 def check_artifact(
@@ -91,44 +126,66 @@ def check_artifact(
     handler: str | None = None,
     warn: Collection[str] = (),
     max_unzipped_size: int = 262_144_000,
+    deployment: Deployment | None = None,
+    size_limit: int | None = None,
 ) -> Report:
     """Audit any Lambda artifact, made by hatch-lambda or not: a function zip, a layer zip or a
-    folder. Rules named in *warn* are reported as warnings.
+    folder. Rules named in *warn* are reported as warnings. *size_limit*: the unzipped bytes the
+    artifact and its layers may hold (the build's ``max-unzipped-size``); *max_unzipped_size* by
+    default.
 
     Nothing is extracted, and no member declaring more than *max_unzipped_size* (or compressing
     better than real files do) is inflated: memory and disk stay bounded whatever the zip holds.
     """
     runtime = target.runtime.name
+    deployment = deployment or Deployment()
+    layers = deployment.layers
+    provided = dict(deployment.provided)
+    for layer in layers:
+        provided.update(layer.dists)
+    importable = Importable(
+        frozenset().union(*(layer.modules for layer in layers)),
+        deployment.runtime_provided,
+        deployment.complete,
+    )
     with Reader(max_size=max_unzipped_size) as reader:
         opened = open_artifact(path, reader)
         sites = opened.sites(target.python_version)
         whole = replace(opened.bundle, sites={runtime: sites})
         unreadable = check_members(whole.entries, reader)
-        findings = [*opened.findings, *unreadable]
+        findings = [*deployment.findings, *opened.findings, *unreadable]
         # The other rules go on without the members that cannot be read; their size still counts,
         # and the handler rule sees them, to say its module cannot be read rather than is missing.
         bad = {f.path for f in unreadable}
         bundle = replace(whole, entries={p: e for p, e in whole.entries.items() if p not in bad})
-        findings += audit_bundle(bundle, {runtime: target}, reader=reader)
+        findings += audit_bundle(
+            bundle, {runtime: target}, reader=reader, roots=deployment.roots, provided=provided,
+            closure=deployment.closure, built_in_image=deployment.built_in_image,
+        )  # fmt: skip
         if handler:
             findings += check_handler(whole.site_entries(""), handler, reader)
+            findings += check_imports(
+                bundle.site_entries(""), handler, reader, target=target,
+                available=top_level_names(p for s in sites for p in bundle.site_entries(s)),
+                importable=importable,
+            )  # fmt: skip
         in_sites = {p: e for s in sites for p, e in whole.site_entries(s).items()}
-        sizes = distribution_sizes(in_sites.values())
-        findings += check_size(path.name, {"artifact": sizes}, limit=max_unzipped_size)
+        sizes: dict[str, Mapping[str, int]] = {"artifact": distribution_sizes(in_sites.values())}
+        sizes.update({layer.label: layer.sizes for layer in layers})
+        findings += check_size(path.name, sizes, limit=size_limit or max_unzipped_size)
     unique = list(dict.fromkeys(findings))
-    return Report(
-        str(path),
-        target,
-        [f for f in unique if f.rule not in warn],
-        [f for f in unique if f.rule in warn],
-    )
+    failing = [f for f in unique if f.rule not in warn and not f.warning]
+    return Report(str(path), target, failing, [f for f in unique if f not in failing], opened.layer)
 
 
 __all__ = [
     "OTHER_FILES",
     "RULES",
+    "Deployment",
     "ElfFacts",
     "Finding",
+    "Importable",
+    "LayerContents",
     "OpenedArtifact",
     "Report",
     "audit_bundle",
@@ -136,9 +193,12 @@ __all__ = [
     "check_elf",
     "check_handler",
     "check_size",
+    "check_wheelhouse",
     "distribution_sizes",
     "entry_finding",
+    "layer_modules",
     "open_artifact",
     "read_headers",
+    "read_layer",
     "wheel_tags",
 ]

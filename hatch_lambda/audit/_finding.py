@@ -15,6 +15,8 @@ class Finding:
     message: str
     distribution: str | None = None
     """``name version`` of the distribution the file came from, where its RECORD says so."""
+    warning: bool = False
+    """Reported, never failing: what the rule cannot judge, with the reason in the message."""
 
     def __str__(self) -> str:
         origin = (

@@ -18,7 +18,7 @@ from ._members import entry_finding
 # Lambda splits the handler at its last "." and imports the rest, with "/" read as "." (so
 # `src/app.handler` names src.app): every part must be a Python name.
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_HANDLER = re.compile(rf"{_NAME}([./]{_NAME})*\.{_NAME}")
+HANDLER_PATTERN = re.compile(rf"{_NAME}([./]{_NAME})*\.{_NAME}")
 SOURCE_LIMIT = 4 << 20
 """The largest handler module parsed: its syntax tree takes tens of times the memory."""
 
@@ -43,12 +43,17 @@ def _top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
+def handler_candidates(parts: list[str]) -> list[str]:
+    """The files Python may import module *parts* from, in its order."""
+    return ["/".join(parts) + ".py", "/".join([*parts, "__init__.py"])]
+
+
 def check_handler(entries: Mapping[str, Entry], handler: str, reader: Reader) -> list[Finding]:
     """*entries*: the function's files by path from the archive root (Lambda's /var/task).
 
     Only *entries* are looked in: whatever *handler* says, no file outside them is read.
     """
-    if not _HANDLER.fullmatch(handler):
+    if not HANDLER_PATTERN.fullmatch(handler):
         return [
             Finding(
                 "handler",
@@ -60,7 +65,7 @@ def check_handler(entries: Mapping[str, Entry], handler: str, reader: Reader) ->
         ]
     module, _, function = handler.rpartition(".")
     parts = module.replace("/", ".").split(".")
-    candidates = ["/".join(parts) + ".py", "/".join([*parts, "__init__.py"])]
+    candidates = handler_candidates(parts)
     rel = next((c for c in candidates if c in entries), None)
     if rel is None:
         folder = posixpath.dirname(candidates[0])

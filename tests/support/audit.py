@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Collection
 from pathlib import Path
 
-from hatch_lambda.audit import Finding, audit_bundle, open_artifact
+from hatch_lambda.audit import Finding, Importable, audit_bundle, open_artifact
 from hatch_lambda.bundle import Reader
 from hatch_lambda.target import Target, resolve_target
 
@@ -17,6 +17,7 @@ def audit_folder(
     *,
     handler: str | None = None,
     roots: Collection[tuple[str, Collection[str]]] = (),
+    importable: Importable | None = None,
 ) -> list[Finding]:
     runtime = target.runtime.name
     with Reader() as reader:
@@ -24,7 +25,10 @@ def audit_folder(
         bundle = dataclasses.replace(
             opened.bundle, sites={runtime: opened.sites(target.python_version)}
         )
-        return audit_bundle(bundle, {runtime: target}, reader=reader, handler=handler, roots=roots)
+        return audit_bundle(
+            bundle, {runtime: target}, reader=reader, handler=handler, roots=roots,
+            importable=importable,
+        )  # fmt: skip
 
 
 def check_elf(root: Path, target: Target) -> list[Finding]:
