@@ -153,7 +153,7 @@ def test_the_size_rule_counts_the_layers_within_the_builds_limit(deployed: Proje
     code, report = check_json(str(api))
     assert code == 1
     [message] = [m for (rule, _), m in findings(report).items() if rule == "size"]
-    assert f"over the limit of {own + 1:,}" in message and "layer deps" in message
+    assert f"over your max-unzipped-size of {own + 1:,}" in message and "layer deps" in message
 
 
 def test_the_handler_comes_from_the_manifest(deployed: Project) -> None:
