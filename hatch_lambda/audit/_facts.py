@@ -23,6 +23,7 @@ from installer.records import parse_record_file
 from .._report import Reporter
 from ..bundle import Entry, Reader, ZipMember
 from ..cache import cache_key, load_json, store_json
+from ..config import MAX_UNZIPPED_SIZE
 from ..errors import InstallError
 from ._elf import ELF_MAGIC, ElfInfo, read_elf
 
@@ -31,7 +32,6 @@ Fact = Union[ElfInfo, str, None]
 
 _CHUNK = 1 << 20
 _SPOOL = 32 << 20  # a larger shared object is parsed from a temporary file, not memory
-_LAMBDA_UNZIPPED = 262_144_000  # Lambda's limit, for a function and its layers together
 _WORKERS = 2  # zlib and hashlib release the GIL: wheels are read side by side
 
 
@@ -74,11 +74,11 @@ def _read_members(wheel: Path, machine: str) -> dict[str, Fact]:
     with zipfile.ZipFile(wheel) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         # Nothing larger can ship, and inflating it first would cost what a zip bomb asks for.
-        too_large = next((i for i in infos if i.file_size > _LAMBDA_UNZIPPED), None)
+        too_large = next((i for i in infos if i.file_size > MAX_UNZIPPED_SIZE), None)
         if too_large is not None:
             raise InstallError(
                 f"{wheel.name}: {too_large.filename} declares {too_large.file_size:,} bytes "
-                f"unzipped, more than Lambda's {_LAMBDA_UNZIPPED:,}-byte limit for a whole "
+                f"unzipped, more than Lambda's {MAX_UNZIPPED_SIZE:,}-byte limit for a whole "
                 "function: a damaged or malicious wheel, or one Lambda cannot take; use another "
                 "release"
             )
