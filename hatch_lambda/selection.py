@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.markers import Environment
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from . import requirements as _requirements
+from ._markers import holds
 from .requirements._project import read_wheel_metadata
 from .target import RUNTIME_PROVIDED
 from .wheelhouse import Wheel
@@ -79,15 +80,16 @@ def unneeded_distributions(
     required_by: dict[NormalizedName, set[NormalizedName]] = {name: set() for name in requires}
     for name, lines in requires.items():
         for line in lines:
-            dep = Requirement(line)
+            try:
+                dep = Requirement(line)
+            except InvalidRequirement:
+                continue  # names nothing that could be kept for it
             target = canonicalize_name(dep.name)
             if target not in required_by:
                 continue
             extras = {""} | {m for m in str(dep.marker or "").split('"')[1::2]}
-            if dep.marker is None or any(
-                dep.marker.evaluate({**environment, "extra": e})  # type: ignore[dict-item]
-                for e in extras
-            ):
+            # A marker that cannot be evaluated counts as holding: in doubt, the dependency stays.
+            if holds(dep.marker, environment, extras) is not False:
                 required_by[target].add(name)
     keep = {canonicalize_name(r) for r in roots}
     dropped = {canonicalize_name(d) for d in drop} & set(requires)

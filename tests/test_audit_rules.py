@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
+from hatch_lambda.selection import unneeded_distributions
 from hatch_lambda.target import resolve_target
 from support.audit import audit_folder, check_handler
 
@@ -104,3 +106,16 @@ def test_closure_follows_markers_extras_and_versions(tmp_path: Path) -> None:
         "app 1.0 requires lib>=2",
         'lib 1.5 requires fast ; extra == "speed"',
     ]
+
+
+def test_runtime_provided_pruning_keeps_a_dependency_whose_marker_cannot_be_evaluated() -> None:
+    env = resolve_target("python3.12", "x86_64")[0].marker_environment()
+    requires = {
+        canonicalize_name("boto3"): ["botocore", "jmespath"],
+        canonicalize_name("app-lib"): ['jmespath; platform_release ~= "x.y"', "not a requirement!"],
+        canonicalize_name("botocore"): [],
+        canonicalize_name("jmespath"): [],
+    }
+    dropped = unneeded_distributions(requires, ["boto3", "app-lib"], env, drop=["boto3"])
+    # In doubt jmespath is still needed by app-lib; the unparsable line names nothing.
+    assert dropped == {"boto3", "botocore"}

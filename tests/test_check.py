@@ -437,3 +437,23 @@ def test_a_broken_manifest_is_named_with_what_to_do(
     assert inspected.returncode == 0 and "Traceback" not in inspected.stderr
     assert f"warning: {tmp_path / 'app.json'} {says}" in inspected.stderr
     assert "ignored; delete it or rebuild the artifact" in inspected.stderr
+
+
+def test_a_symlink_loop_in_a_folder_is_a_finding(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "inside.py").write_text("")
+    (tree / "a").symlink_to("b")
+    (tree / "b").symlink_to("a")
+    code, report = check_json(tree, "--runtime", "python3.12", "--architecture", "x86_64")
+    assert code == 1 and rules(report) == {("archive-symlink", "a"), ("archive-symlink", "b")}
+    assert "never ends" in report["findings"][0]["message"]
+
+
+@pytest.mark.parametrize("marker", ['python_version ~= "abc"', 'platform_release ~= "x.y"'])
+def test_a_marker_packaging_cannot_evaluate_is_no_traceback(tmp_path: Path, marker: str) -> None:
+    tree = tmp_path / "tree"
+    dist(tree, "lib", "1.0", f"absent; {marker}", files={"lib/__init__.py": b""})
+    code, report = check_json(tree, "--runtime", "python3.12", "--architecture", "x86_64")
+    # It cannot be judged, so nothing is claimed about it.
+    assert code == 0 and not report["findings"], report

@@ -124,7 +124,13 @@ def _from_folder(root: Path) -> OpenedArtifact:
             rel = path.relative_to(root).as_posix()
             if path.is_symlink():
                 points_to = path.readlink()
-                if not (path.parent / points_to).resolve().is_relative_to(resolved):
+                try:
+                    inside = (path.parent / points_to).resolve().is_relative_to(resolved)
+                except (RuntimeError, OSError):  # a loop: RuntimeError before Python 3.13
+                    findings.append(Finding("archive-symlink", rel, f"points to {points_to}, "
+                                            "a chain of links that never ends"))  # fmt: skip
+                    continue
+                if not inside:
                     findings.append(
                         Finding(
                             "archive-symlink", rel, f"points to {points_to}, outside the artifact"

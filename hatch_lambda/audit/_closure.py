@@ -14,6 +14,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .._markers import holds
 from ..bundle import Reader
 from ..target import Target
 from ._finding import Finding, Site
@@ -63,10 +64,8 @@ def check_closure(
                 req = Requirement(line)
             except InvalidRequirement:
                 continue
-            if req.marker is not None and not any(
-                req.marker.evaluate({**env, "extra": e})  # type: ignore[dict-item]
-                for e in active[name]
-            ):
+            # A marker that cannot be evaluated cannot be judged: no finding rests on it.
+            if not holds(req.marker, env, active[name]):
                 continue
             dep = canonicalize_name(req.name)
             where = f"{folder}/METADATA"
