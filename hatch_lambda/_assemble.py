@@ -43,13 +43,12 @@ from .bundle import (
 )
 from .bytecode import compile_bundle, compile_tree
 from .cache import cache_key, load_json, store_json
-from .collect import container_staging
 from .commands import Stages
 from .config import ArtifactConfig
 from .errors import AuditError
 from .target import RUNTIME_PROVIDED, Target
 from .wheelhouse import Wheel
-from .wheelhouse._container import compile_in_container
+from .wheelhouse._container import compile_in_container, container_staging
 
 
 @dataclass(frozen=True)

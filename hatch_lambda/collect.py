@@ -4,21 +4,19 @@ resolved and fetched into one wheel per package for a runtime, locally or inside
 from __future__ import annotations
 
 import itertools
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import requirements as _requirements
 from ._report import Reporter, timed
-from ._scratch import folder_beside
 from ._secrets import AMBIGUOUS, ambiguous_userinfo, remember_secrets
-from .cache import copy_hashed, refresh_requested
+from .cache import refresh_requested
 from .commands import Stages
 from .config import ArtifactConfig
-from .errors import ConfigError, RequirementsError, WheelSelectionError
+from .errors import ConfigError, RequirementsError
 from .target import Target, resolve_target
 from .wheelhouse import Indexes, Wheel, build_wheelhouse, choose_resolver
-from .wheelhouse._container import build_in_container
+from .wheelhouse._container import BuildImage, container_wheelhouse
 
 
 @dataclass(frozen=True)
@@ -28,6 +26,8 @@ class Collected:
     """Where the requirements came from, for the output and the manifest."""
     resolver: str | None
     wheels: tuple[Wheel, ...]
+    image: BuildImage | None = None
+    """The image the wheels were built in, in container mode."""
 
 
 def prepare_target(runtime: str, artifact: ArtifactConfig, reporter: Reporter) -> Target:
@@ -120,30 +120,13 @@ class Collector:
         self, artifact: ArtifactConfig, target: Target, reqs: _requirements.Requirements,
         indexes: Indexes,
     ) -> Collected:  # fmt: skip
-        staging = container_staging(self.output_dir)
-        try:
-            with timed(self.reporter, "container"):
-                built = build_in_container(
-                    reqs, target, indexes, artifact, project_root=self.project_root,
-                    staging=staging, reporter=self.reporter,
-                )  # fmt: skip
-            keep = self.work / f"container{next(self._runs)}"
-            keep.mkdir()
-            wheels = []
-            for name, version, path, here in built:
-                copy = keep / path.name
-                # Hashed as copied: the artifact key, the plan and the audit all need the digest.
-                wheels.append(Wheel(name, version, copy, here, copy_hashed(path, copy)))
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        bad = [w.path.name for w in wheels if not target.accepts(w.tags)]
-        if bad:
-            raise WheelSelectionError(
-                f"the container built wheels {target.label} cannot load: {', '.join(bad)}; check "
-                "that the image is for this runtime and architecture"
-            )
+        wheels, image = container_wheelhouse(
+            reqs, target, indexes, artifact, project_root=self.project_root,
+            output_dir=self.output_dir, work=self.work / f"container{next(self._runs)}",
+            reporter=self.reporter, refresh=artifact.refresh or refresh_requested(),
+        )  # fmt: skip
         return Collected(
-            target, f"{reqs.source} (in a container)", "pip (container)", tuple(wheels)
+            target, f"{reqs.source} (in a container)", "pip (container)", tuple(wheels), image
         )
 
 
@@ -177,10 +160,3 @@ def guard_credentials(
         reqs.index_url or "", *reqs.extra_index_urls, *reqs.find_links,
         *(value for _, value in (*artifact.environment, *artifact.build_args)),
     ])  # fmt: skip
-
-
-def container_staging(output_dir: Path) -> Path:
-    """A folder for files a container sees, inside the project's output folder, never the
-    system's temporary folder, which engines that run in a VM (Finch, Docker Desktop, Podman
-    machine) do not share by default."""
-    return folder_beside(output_dir / "stage", "hatch-lambda-stage")

@@ -345,6 +345,25 @@ def ensure_image(
     return image
 
 
+def image_id(engine: Engine, image: str, reporter: Reporter) -> str | None:
+    """The content digest of *image* in the engine's local store (``sha256:...``), or None when
+    the engine does not say: what a wheelhouse built in it is kept under, so a rebuilt or
+    re-pulled image is never taken for the old one."""
+    try:
+        done = run(
+            [engine.path, "image", "inspect", "--format", "{{.Id}}", image],
+            what=f"reading the digest of {image}", reporter=reporter,
+        )  # fmt: skip
+    except ToolError as err:
+        reporter.debug(f"no digest for {image}: {err.message}")
+        return None
+    digest = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+    if not digest or any(c.isspace() for c in digest):
+        return None
+    # Podman prints the bare hex digest, Docker and Finch prefix it with its algorithm.
+    return digest if ":" in digest else f"sha256:{digest}"
+
+
 def default_image(runtime_name: str, architecture: str) -> str:
     """The AWS SAM build image for a Lambda runtime ("python3.12") and architecture ("arm64")."""
     return f"public.ecr.aws/sam/build-{runtime_name}:latest-{architecture}"

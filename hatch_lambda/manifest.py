@@ -16,6 +16,7 @@ from .wheelhouse import Wheel
 if TYPE_CHECKING:
     from .archive import ArchiveInfo
     from .config import ArtifactConfig
+    from .wheelhouse._container import BuildImage
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,12 @@ def manifest_data(
     archive: ArchiveInfo | None,
     wheelhouse: dict[str, Any] | None = None,
     judged: Mapping[str, Any] | None = None,
+    images: Mapping[str, BuildImage] | None = None,
 ) -> dict[str, Any]:
     """*judged*: the options the build's audit took into account (``extras``,
     ``exclude-runtime-provided``, ``layer-files``, ``max-unzipped-size``, ``audit-warn``), so
-    that `hatch-lambda check` judges the artifact as the build did."""
+    that `hatch-lambda check` judges the artifact as the build did. *images*: in container mode, the
+    image each runtime's wheels were built in (the packages of origin ``container``)."""
     # No URLs and no timestamps: the manifest must be reproducible and free of credentials.
     data: dict[str, Any] = {
         "hatch-lambda": __version__,
@@ -125,6 +128,11 @@ def manifest_data(
         "left-out": list(removed),
         **(judged or {}),
     }
+    if images:
+        data["container-images"] = {
+            rt: {"engine": i.engine, "image": i.reference, "image-id": i.digest}
+            for rt, i in images.items()
+        }
     if archive is not None:
         data["archive"] = {
             "file": archive.path.name,

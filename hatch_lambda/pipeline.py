@@ -234,6 +234,7 @@ class _Builder:
             requirements_source=first.source, resolver=first.resolver, packages=packages,
             removed=artifact.left_out, judged=judged_options(
                 config, {n: self.layers[n].path.name for n in config.layers}),
+            images={rt: c.image for rt, c in artifact.collected.items() if c.image},
             **extra,  # type: ignore[arg-type]
         ))  # fmt: skip
 

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.metadata
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.pylock import Pylock
-from packaging.tags import Tag
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from .._report import Reporter, counted, timed
-from ..cache import (
-    REFRESH_ENV,
-    cache_key,
-    file_slot,
-    keep_file,
-    load_json,
-    sha256_file,
-    store_json,
-    verified_file,
-)
+from ..cache import REFRESH_ENV, cache_key, verified_file
 from ..errors import ResolutionError, ToolError, WheelSelectionError
 from ..requirements import LockedSet, Pin, Requirements, RequirementSet
 from ..requirements._pylock import pins_from_pylock
@@ -34,10 +22,12 @@ from ._advice import not_on_index, not_on_index_advice, resolution_advice
 from ._fetch import fetch
 from ._held_back import HeldBack
 from ._indexes import Indexes, strip_credentials
+from ._kept import keep_wheels, kept_wheels
 from ._locate import locate
 from ._retry import packages_needing_sdists
 from ._sdist import build_wheel
 from ._select import choose
+from ._wheel import Wheel
 
 __all__ = [
     "DamagedWheels",
@@ -47,27 +37,6 @@ __all__ = [
     "choose_resolver",
     "verify_kept",
 ]
-
-
-@dataclass(frozen=True)
-class Wheel:
-    name: str
-    version: str
-    path: Path
-    built_from_sdist: bool = False
-    known_sha256: str | None = None
-    kept: bool = False
-    """Taken from the cache by a reused wheelhouse, and not yet checked against *known_sha256*:
-    ``verify_kept`` does that, only when its bytes are needed (a rebuild where nothing changed
-    reuses its artifact without reading any wheel)."""
-
-    @property
-    def tags(self) -> frozenset[Tag]:
-        return parse_wheel_filename(self.path.name)[3]
-
-    @property
-    def sha256(self) -> str:
-        return self.known_sha256 or sha256_file(self.path)
 
 
 def choose_resolver(name: str, *, custom_platforms: bool = False) -> str:
@@ -146,7 +115,7 @@ def build_wheelhouse(
     a refresh is asked for (``refresh = true``, ``HATCH_LAMBDA_REFRESH=1``).
     """
     key = _cache_key(requirements, target, indexes, resolver, custom_platforms)
-    cached = None if refresh else _cached_wheels(key, reporter)
+    cached = None if refresh else kept_wheels("wheelhouse", key, reporter)
     if cached is not None:
         what = "this lock" if isinstance(requirements, LockedSet) else "these requirements"
         reporter.info(
@@ -158,7 +127,7 @@ def build_wheelhouse(
         requirements, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
         workdir=workdir, reporter=reporter, refresh=refresh,
     )  # fmt: skip
-    return _store_wheels(key, wheels, reporter)
+    return keep_wheels("wheelhouse", key, wheels, reporter)
 
 
 def _cache_key(
@@ -206,41 +175,6 @@ def verify_kept(wheels: Sequence[Wheel], reporter: Reporter) -> None:
     bad = [w.path.name for w, path in zip(todo, found) if path is None]
     if bad:
         raise DamagedWheels(", ".join(bad))
-
-
-def _cached_wheels(key: str, reporter: Reporter) -> list[Wheel] | None:
-    """The wheels of an earlier resolution, if they are all still there. Their bytes are checked
-    against their digests when needed (``verify_kept``); a file that was removed sends the build
-    back to resolving and fetching."""
-    data = load_json("wheelhouse", key, reporter)
-    if not isinstance(data, list):
-        return None
-    try:
-        items = [(str(i["name"]), str(i["version"]), str(i["filename"]), str(i["sha256"]),
-                  bool(i["sdist"])) for i in data]  # fmt: skip
-    except (TypeError, KeyError):
-        return None
-    paths = [file_slot(digest, filename) for _, _, filename, digest, _ in items]
-    if not all(p.is_file() for p in paths):
-        return None
-    return [
-        Wheel(name, version, path, sdist, digest, kept=True)
-        for (name, version, _, digest, sdist), path in zip(items, paths)
-    ]
-
-
-def _store_wheels(key: str, wheels: list[Wheel], reporter: Reporter) -> list[Wheel]:
-    """Keep the wheels and the list; returns the wheels with their digests known."""
-    data = []
-    known = []
-    for wheel in wheels:
-        digest = wheel.sha256
-        keep_file(wheel.path, digest, reporter)  # a wheel built here from an sdist is kept too
-        data.append({"name": wheel.name, "version": wheel.version, "filename": wheel.path.name,
-                     "sha256": digest, "sdist": wheel.built_from_sdist})  # fmt: skip
-        known.append(dataclasses.replace(wheel, known_sha256=digest))
-    store_json("wheelhouse", key, data, reporter)
-    return known
 
 
 def _build_wheelhouse(

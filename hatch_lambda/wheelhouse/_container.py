@@ -3,12 +3,17 @@ downloads and builds there, for the image's own Python, glibc and machine."""
 
 from __future__ import annotations
 
+import hashlib
 import shlex
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from .._report import Reporter
+from .._report import Reporter, counted, timed
+from .._scratch import folder_beside
+from ..cache import REFRESH_ENV, cache_key, copy_hashed
 from ..commands import shell_chain, stage_project
 from ..config import ArtifactConfig
 from ..containers import (
@@ -21,13 +26,16 @@ from ..containers import (
     default_image,
     ensure_image,
     find_engine,
+    image_id,
     run_in_container,
 )
-from ..errors import ResolutionError, ToolError
+from ..errors import ResolutionError, ToolError, WheelSelectionError
 from ..requirements import Requirements, RequirementSet
 from ..target import Target
 from ._advice import mentioned, twin_advice
-from ._indexes import Indexes
+from ._indexes import Indexes, strip_credentials
+from ._kept import keep_wheels, kept_wheels
+from ._wheel import Wheel
 
 _REQUIREMENTS = ".hatch-lambda-requirements.txt"
 
@@ -63,6 +71,16 @@ def _environment(artifact: ArtifactConfig, indexes: Indexes) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class BuildImage:
+    """The image a container-mode build ran in, as the manifest records it."""
+
+    engine: str
+    reference: str
+    digest: str | None
+    """``sha256:...`` of the image in the engine's store; None when the engine did not say."""
+
+
 def _engine_and_image(
     target: Target, artifact: ArtifactConfig, project_root: Path, reporter: Reporter
 ) -> tuple[Engine, str]:
@@ -81,18 +99,102 @@ def _engine_and_image(
     return engine, image
 
 
-def build_in_container(
+def container_staging(output_dir: Path) -> Path:
+    """A folder for files a container sees, inside the project's output folder, never the
+    system's temporary folder, which engines that run in a VM (Finch, Docker Desktop, Podman
+    machine) do not share by default."""
+    return folder_beside(output_dir / "stage", "hatch-lambda-stage")
+
+
+def _cache_key(
+    requirements: Requirements, target: Target, indexes: Indexes, artifact: ArtifactConfig,
+    digest: str,
+) -> str:  # fmt: skip
+    """What the wheels built in the image depend on. The commands' text is part of it, not the
+    files they read: those change the wheels only through what the commands write, which a
+    refresh rebuilds."""
+    lines, _ = _requirement_lines(requirements)
+    # Values may be credentials: only their digests enter the key (which is itself a digest).
+    environment = sorted(
+        (name, hashlib.sha256(value.encode()).hexdigest()) for name, value in artifact.environment
+    )
+    return cache_key(
+        "container-wheelhouse", lines, target.runtime.name, target.architecture,
+        list(target.platforms), digest, [strip_credentials(u) for u in indexes.urls()],
+        list(artifact.before_bundling), list(artifact.after_bundling), environment,
+    )  # fmt: skip
+
+
+def container_wheelhouse(
     requirements: Requirements,
     target: Target,
     indexes: Indexes,
     artifact: ArtifactConfig,
     *,
     project_root: Path,
+    output_dir: Path,
+    work: Path,
+    reporter: Reporter,
+    refresh: bool,
+) -> tuple[list[Wheel], BuildImage]:
+    """One wheel per package, built by pip in the image; kept in the cache under the image's
+    digest, so a rebuild with the same requirements and image starts no container."""
+    engine, image = _engine_and_image(target, artifact, project_root, reporter)
+    digest = image_id(engine, image, reporter)
+    used = BuildImage(engine.name, image, digest)
+    key = _cache_key(requirements, target, indexes, artifact, digest) if digest else None
+    shown = f"{image} ({digest[:19]}...)" if digest else image
+    if key is not None and not refresh:
+        cached = kept_wheels("container-wheelhouse", key, reporter)
+        if cached is not None:
+            reporter.info(
+                f"Reusing the {counted(len(cached), 'wheel')} built before in {shown} for these "
+                f"requirements; no container started (set {REFRESH_ENV}=1 to build them again)"
+            )
+            return cached, used
+    why = "asked to build again" if refresh else "nothing kept for this image and requirements"
+    if key is None:
+        why = f"{engine.name} did not give the image's digest, so nothing is kept"
+    reporter.info(f"Building the wheels in {shown} with {engine.name} ({why})")
+    staging = container_staging(output_dir)
+    try:
+        with timed(reporter, "container"):
+            built = _build(
+                requirements, target, indexes, artifact, engine=engine, image=image,
+                project_root=project_root, staging=staging, reporter=reporter,
+            )  # fmt: skip
+        work.mkdir(parents=True)
+        wheels = []
+        for name, version, path, here in built:
+            copy = work / path.name
+            # Hashed as copied: the cache, the artifact key, the plan and the audit need it.
+            wheels.append(Wheel(name, version, copy, here, copy_hashed(path, copy)))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    bad = [w.path.name for w in wheels if not target.accepts(w.tags)]
+    if bad:
+        raise WheelSelectionError(
+            f"the container built wheels {target.label} cannot load: {', '.join(bad)}; check "
+            "that the image is for this runtime and architecture"
+        )
+    if key is None:
+        return wheels, used
+    return keep_wheels("container-wheelhouse", key, wheels, reporter), used
+
+
+def _build(
+    requirements: Requirements,
+    target: Target,
+    indexes: Indexes,
+    artifact: ArtifactConfig,
+    *,
+    engine: Engine,
+    image: str,
+    project_root: Path,
     staging: Path,
     reporter: Reporter,
 ) -> list[tuple[str, str, Path, bool]]:
     """``(name, version, wheel, built here)`` for every package, built in the container."""
-    engine, image = _engine_and_image(target, artifact, project_root, reporter)
     inputs = stage_project(project_root, staging / "input")
     outputs = staging / "output"
     outputs.mkdir(parents=True)
