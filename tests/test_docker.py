@@ -4,8 +4,11 @@ digest, both file-access modes, arm64 under emulation, command hooks, failures a
 
 from __future__ import annotations
 
+import grp
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -17,6 +20,7 @@ from support.docker import Daemon, docker_daemon
 from support.index import serve
 from support.project import Project, unpack
 from support.pythons import find_python, missing, qemu_python
+from support.unprivileged import GID, UID, as_user, user_site
 
 IMAGE = "localhost/hatch-lambda-test:x86_64"
 CALL_NATIVE = "import sys; sys.path.insert(0, sys.argv[1]); import fx_cext; print(fx_cext.answer())"
@@ -168,3 +172,37 @@ def test_an_arm64_build_under_emulation_in_docker(
     out = subprocess.run([*argv, "-I", "-S", "-c", CALL_NATIVE, str(bundle)],
                          capture_output=True, text=True, check=False)  # fmt: skip
     assert out.stdout.strip() == "42", out.stderr
+
+
+def test_files_written_through_bind_mounts_belong_to_the_invoking_user(
+    app: Project, daemon: Daemon
+) -> None:
+    # An ordinary user in the docker group: the engine runs the build as that user's uid:gid,
+    # so nothing it writes into the project's output folder belongs to root.
+    root = Path(tempfile.mkdtemp(prefix="hatch-lambda-user-", dir="/tmp"))
+    try:
+        root.chmod(0o755)
+        site = user_site(root / "site")
+        project = Project.copy(root / "locked", {}, app.index_url, "locked")
+        project.configure(docker_table())
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(root / "home"), "PYTHONPATH": str(site),
+               "HATCH_LAMBDA_CACHE_DIR": str(root / "cache"), "HATCH_VERBOSE": "2", **daemon.env}  # fmt: skip
+        (root / "home").mkdir()
+        try:
+            docker_group = grp.getgrnam("docker").gr_gid
+        except KeyError:
+            missing("no docker group (the docker.io package creates it)")
+        argv = as_user([sys.executable, "-m", "hatchling", "build", "-t", "wheel"],
+                       cwd=root, env=env, groups=[docker_group])  # fmt: skip
+        proc = subprocess.run(argv, cwd=project.path, env=env, capture_output=True, text=True,
+                              check=False, timeout=600)  # fmt: skip
+        assert proc.returncode == 0, output(proc)
+        run_line = next(line for line in output(proc).splitlines() if " run --rm " in line)
+        assert f" --user {UID}:{GID} " in run_line
+        names = zipfile.ZipFile(project.only_zip()).namelist()
+        assert "fx_cext/native.cpython-311-x86_64-linux-gnu.so" in names
+        owners = {(p.stat().st_uid, p.stat().st_gid) for p in root.rglob("*")}
+        assert owners == {(UID, GID)}, owners
+        no_leftovers(project, daemon)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
