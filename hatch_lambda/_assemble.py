@@ -9,6 +9,7 @@ artifact never loads installer, pyelftools or pathspec.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
+from ._pythons import find_python
 from ._report import Reporter, counted, timed
 from .archive import ArchiveInfo, write_zip
 from .audit import (
@@ -41,14 +43,14 @@ from .bundle import (
     project_test_excludes,
     read_back,
 )
-from .bytecode import compile_bundle, compile_tree
+from .bytecode import Compiler, compile_bundle, compile_tree
 from .cache import cache_key, load_json, store_json
 from .commands import Stages
 from .config import ArtifactConfig
 from .errors import AuditError
 from .target import RUNTIME_PROVIDED, Target
 from .wheelhouse import Wheel
-from .wheelhouse._container import compile_in_container, container_staging
+from .wheelhouse._container import compile_in_container, container_staging, image_for
 
 
 @dataclass(frozen=True)
@@ -165,56 +167,59 @@ class Assembler:
         return selected
 
     def _tree_steps(self, job: ZipJob, bundle: Bundle, output_dir: Path) -> Bundle:
-        """Bytecode and after-bundling commands. Only commands, and compiling in a container,
-        need the whole bundle as real files; bytecode compiled here comes from the cache or from
-        the sources of the distributions that changed."""
+        """Bytecode and after-bundling commands. Only commands need the whole bundle as real
+        files; bytecode comes from the cache or from the sources of the distributions that
+        changed, compiled by a local interpreter of the runtime's version or, in container mode
+        where there is none, by the image's."""
         config = job.config
         where = "/opt" if config.kind == "layer" else "/var/task"
         local_hooks = bool(config.after_bundling) and not config.container
-        if config.compile_bytecode and not (local_hooks or config.container):
+        if config.compile_bytecode and not local_hooks:
             runtimes = {rt: job.targets[rt].runtime for rt in config.all_runtimes}
+            compilers = {
+                rt: functools.partial(self._image_compiler, job, rt, output_dir)
+                for rt, runtime in runtimes.items()
+                if config.container and find_python(runtime.version) is None
+            }
             with timed(self.reporter, "bytecode"):
-                return compile_bundle(bundle, runtimes, runtime_root=where,
+                return compile_bundle(bundle, runtimes, runtime_root=where, compilers=compilers,
                                       work=self.work / job.stem, reporter=self.reporter)  # fmt: skip
-        if not (local_hooks or config.compile_bytecode):
+        if not local_hooks:
             return bundle
-        reasons = [r for r, on in (("after-bundling commands", local_hooks),
-                                   ("compile-bytecode in a container", config.container)) if on]  # fmt: skip
         root = self.work / job.stem
-        self.reporter.debug(f"writing the bundle to {root} for {' and '.join(reasons)}")
+        self.reporter.debug(f"writing the bundle to {root} for after-bundling commands")
         with timed(self.reporter, "tree written"):
             materialize(bundle, root)
-        if local_hooks:
-            self.stages.after_bundling(config, root)
+        self.stages.after_bundling(config, root)
         if config.compile_bytecode:
             with timed(self.reporter, "bytecode"):
-                self._compile_tree(job, root, bundle, where, output_dir)
+                for rt in config.all_runtimes:
+                    for prefix in bundle.sites[rt]:
+                        folder = root / prefix
+                        if folder.is_dir():
+                            runtime_path = f"{where}/{prefix}".rstrip("/")
+                            compile_tree(folder, job.targets[rt].runtime,
+                                         runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
         with timed(self.reporter, "tree read back"):
             return read_back(root, bundle)
 
-    def _compile_tree(
-        self, job: ZipJob, root: Path, bundle: Bundle, where: str, output_dir: Path
-    ) -> None:
-        config = job.config
-        if config.container:
+    def _image_compiler(self, job: ZipJob, rt: str, output_dir: Path) -> Compiler:
+        """The build image's interpreter, for a runtime this machine has no interpreter of."""
+        config, target = job.config, job.targets[rt]
+        image = image_for(target, config, self.root, self.reporter)
+
+        def compile_in_image(root: Path, runtime_path: str) -> None:
             staging = container_staging(output_dir)
             try:
                 compiled = compile_in_container(
-                    root, job.targets[config.runtime], config, runtime_path=where,
-                    staging=staging, reporter=self.reporter, project_root=self.root,
+                    root, target, config, runtime_path=runtime_path, staging=staging,
+                    reporter=self.reporter, project_root=self.root,
                 )  # fmt: skip
-                shutil.rmtree(root)
-                shutil.move(str(compiled), root)
+                shutil.copytree(compiled, root, dirs_exist_ok=True)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return
-        for rt in config.all_runtimes:
-            for prefix in bundle.sites[rt]:
-                folder = root / prefix
-                if folder.is_dir():
-                    runtime_path = f"{where}/{prefix}".rstrip("/")
-                    compile_tree(folder, job.targets[rt].runtime,
-                                 runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
+
+        return Compiler(f"image {image.digest or image.reference}", compile_in_image)
 
     def _audit(
         self, job: ZipJob, bundle: Bundle, reader: Reader

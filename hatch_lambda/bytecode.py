@@ -19,7 +19,8 @@ import posixpath
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ._pythons import find_python, not_found
@@ -29,6 +30,25 @@ from .bundle import Bundle, Entry, Reader, ZipMember, with_records
 from .cache import cache_key, store_file, stored_file
 from .errors import ToolError
 from .target import Runtime
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """What compiles a tree of sources for one runtime: a local interpreter of its version, or
+    the build image's in container mode."""
+
+    identity: str
+    """Enters the cache key with the runtime's version: the interpreter's name, or the image."""
+    compile: Callable[[Path, str], None]
+    """Compile every module under a folder as if it lived at a path of the runtime."""
+
+
+def local_compiler(runtime: Runtime, reporter: Reporter) -> Compiler:
+    python = _interpreter(runtime, reporter)
+    return Compiler(
+        Path(python).name,
+        lambda root, runtime_path: _compile(python, root, runtime_path, runtime, reporter),
+    )
 
 
 def _interpreter(runtime: Runtime, reporter: Reporter) -> str:
@@ -85,15 +105,18 @@ def compile_bundle(
     runtime_root: str,
     work: Path,
     reporter: Reporter,
+    compilers: Mapping[str, Callable[[], Compiler]] | None = None,
 ) -> Bundle:
     """*bundle* with bytecode for each runtime's sites; *runtime_root* is where Lambda unpacks it
-    (``/var/task`` or ``/opt``). Only distributions whose bytecode is not cached are compiled."""
+    (``/var/task`` or ``/opt``). Only distributions whose bytecode is not cached are compiled.
+    *compilers*: how to get the compiler of a runtime that has no local interpreter to use."""
     added: dict[str, Entry] = {}
     for rt, runtime in runtimes.items():
-        python = _interpreter(runtime, reporter)
+        get = (compilers or {}).get(rt)
+        compiler = get() if get is not None else local_compiler(runtime, reporter)
         groups = _groups(bundle, bundle.sites[rt])
         keys = {
-            record: _key(python, runtime, runtime_root, members)
+            record: _key(compiler.identity, runtime, runtime_root, members)
             for record, members in groups.items()
         }
         # Each kept archive is verified against its digest; a damaged one is compiled again.
@@ -102,8 +125,9 @@ def compile_bundle(
         missing = [record for record, archive in archives.items() if archive is None]
         if missing:
             _compile_missing(
-                {r: groups[r] for r in missing}, {r: keys[r] for r in missing}, python=python,
-                runtime=runtime, runtime_root=runtime_root, root=work / f"bytecode-{rt}",
+                {r: groups[r] for r in missing}, {r: keys[r] for r in missing},
+                compiler=compiler, runtime=runtime, runtime_root=runtime_root,
+                root=work / f"bytecode-{rt}",
                 reporter=reporter,
             )  # fmt: skip
         else:
@@ -123,9 +147,9 @@ def compile_bundle(
     return with_records(dataclasses.replace(bundle, entries={**bundle.entries, **added}))
 
 
-def _key(python: str, runtime: Runtime, runtime_root: str, members: list[Entry]) -> str:
+def _key(identity: str, runtime: Runtime, runtime_root: str, members: list[Entry]) -> str:
     sources = sorted((e.path, e.hash or repr(e.source)) for e in members)
-    return cache_key("bytecode", runtime.version, Path(python).name, runtime_root, sources)
+    return cache_key("bytecode", runtime.version, identity, runtime_root, sources)
 
 
 def _stored_or_built(key: str, root: Path) -> Path | None:
@@ -136,7 +160,7 @@ def _stored_or_built(key: str, root: Path) -> Path | None:
 
 
 def _compile_missing(
-    groups: Mapping[str, list[Entry]], keys: Mapping[str, str], *, python: str,
+    groups: Mapping[str, list[Entry]], keys: Mapping[str, str], *, compiler: Compiler,
     runtime: Runtime, runtime_root: str, root: Path, reporter: Reporter,
 ) -> None:  # fmt: skip
     """Write the sources of *groups* out, compile them in one run, and keep each group's .pyc."""
@@ -148,7 +172,7 @@ def _compile_missing(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with reader.open(entry) as src, target.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
-    _compile(python, root, runtime_root, runtime, reporter)
+    compiler.compile(root, runtime_root)
     for record, members in groups.items():
         with tempfile.TemporaryDirectory(dir=root) as tmp:
             built = Path(tmp) / "bytecode.zip"

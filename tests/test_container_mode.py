@@ -104,12 +104,29 @@ def test_index_credentials_reach_the_container_unseen(podman: Project) -> None:
     assert "t0ken-in-container" not in proc.stdout + proc.stderr
 
 
-def test_bytecode_compiled_by_the_images_interpreter(podman: Project) -> None:
+def test_bytecode_compiled_by_the_images_interpreter_and_kept(
+    podman: Project, tmp_path: Path
+) -> None:
+    # No CPython 3.11 on this PATH nor in pyenv: the image's interpreter compiles.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "podman").symlink_to(shutil.which("podman") or "podman")
+    hidden = {"PATH": str(bin_dir), "PYENV_ROOT": str(tmp_path / "no-pyenv"), "HATCH_VERBOSE": "2"}
     podman.configure(container_table(extras=[], **{"compile-bytecode": True}))
-    proc = podman.hatchling("-t", "wheel")
+    proc = podman.hatchling("-t", "wheel", **hidden)
     assert proc.returncode == 0, proc.stderr
     pycs = [n for n in zipfile.ZipFile(podman.only_zip()).namelist() if n.endswith(".pyc")]
     assert pycs and all(".cpython-311.pyc" in n for n in pycs)
+    assert "pip wheel" in proc.stderr and "compileall" in proc.stderr  # both in the image
+
+    # A code-only change: the dependencies' bytecode is kept, only the project's is compiled.
+    app_py = podman.path / "src" / "fx_locked" / "app.py"
+    app_py.write_text(app_py.read_text() + "\nCHANGED = True\n")
+    proc = podman.hatchling("-t", "wheel", **hidden)
+    assert proc.returncode == 0, proc.stderr
+    compiled = [line for line in proc.stderr.splitlines() if line.strip().startswith("compiled ")]
+    assert len(compiled) == 1 and "fx_locked-0.5.0.dist-info" in compiled[0], compiled
+    assert "pip wheel" not in proc.stderr  # the wheels were kept
 
 
 def test_local_command_hooks_run_in_a_staged_copy(app: Project) -> None:

@@ -99,6 +99,14 @@ def _engine_and_image(
     return engine, image
 
 
+def image_for(
+    target: Target, artifact: ArtifactConfig, project_root: Path, reporter: Reporter
+) -> BuildImage:
+    """The image *artifact* builds *target* in, made ready, with its digest."""
+    engine, image = _engine_and_image(target, artifact, project_root, reporter)
+    return BuildImage(engine.name, image, image_id(engine, image, reporter))
+
+
 def container_staging(output_dir: Path) -> Path:
     """A folder for files a container sees, inside the project's output folder, never the
     system's temporary folder, which engines that run in a VM (Finch, Docker Desktop, Podman
