@@ -130,6 +130,7 @@ def _cache_key(
         "container-wheelhouse", lines, target.runtime.name, target.architecture,
         list(target.platforms), digest, [strip_credentials(u) for u in indexes.urls()],
         list(artifact.before_bundling), list(artifact.after_bundling), environment,
+        list(artifact.volumes), list(artifact.volumes_from),
     )  # fmt: skip
 
 
