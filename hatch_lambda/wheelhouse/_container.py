@@ -4,6 +4,7 @@ downloads and builds there, for the image's own Python, glibc and machine."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
 import shutil
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from ..cache import REFRESH_ENV, cache_key, copy_hashed
 from ..commands import shell_chain, stage_project
 from ..config import ArtifactConfig
 from ..containers import (
+    ENGINE_ENV,
     INPUT_DIR,
     OUTPUT_DIR,
     Engine,
@@ -81,10 +83,25 @@ class BuildImage:
     """``sha256:...`` of the image in the engine's store; None when the engine did not say."""
 
 
+# One build asks for the same engine and image when collecting, when keying bytecode and when
+# compiling in the image: it is checked once per process.
+_ready: dict[tuple[object, ...], tuple[Engine, str]] = {}
+
+
 def _engine_and_image(
     target: Target, artifact: ArtifactConfig, project_root: Path, reporter: Reporter
 ) -> tuple[Engine, str]:
     """The engine (found and answering) and the image to run, built or pulled if need be."""
+    key = (artifact.container, os.environ.get(ENGINE_ENV), artifact.image, target.runtime.name,
+           target.container_platform, project_root, artifact.containerfile, artifact.build_args)  # fmt: skip
+    if key not in _ready:
+        _ready[key] = _prepare(target, artifact, project_root, reporter)
+    return _ready[key]
+
+
+def _prepare(
+    target: Target, artifact: ArtifactConfig, project_root: Path, reporter: Reporter
+) -> tuple[Engine, str]:
     engine = find_engine(artifact.container)
     check_engine_running(engine, reporter)
     image = ensure_image(
