@@ -201,6 +201,26 @@ def test_a_handler_running_past_the_timeout_is_stopped(dist: Path) -> None:
     assert "going to sleep" in proc.stderr
 
 
+def test_a_zip_made_by_hand_and_code_that_ends_the_process(tmp_path: Path) -> None:
+    if find_python("3.12") is None:
+        missing("no CPython 3.12 on this machine to invoke a python3.12 function with")
+    zip_path = tmp_path / "hand.zip"
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        zf.writestr("app.py", "import sys\ndef leave(e, c):\n    sys.exit(3)\n")
+        zf.writestr("loud.py", "raise RuntimeError('at import')\n")
+        zf.writestr("broken.py", "def f(:\n")
+    argv = [str(zip_path), "--runtime", "python3.12", "--handler"]
+    error = answered(invoke(*argv, "app.leave"), 1)
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith("Runtime exited with error: exit status 3")
+    error = answered(invoke(*argv, "loud.f"), 1)
+    assert (error["errorType"], error["errorMessage"]) == ("RuntimeError", "at import")
+    assert error["stackTrace"][-1].startswith('  File "/var/task/loud.py", line 1, in <module>')
+    error = answered(invoke(*argv, "broken.f"), 1)
+    assert error["errorType"] == "Runtime.UserCodeSyntaxError"
+    assert error["stackTrace"] == ['  File "/var/task/broken.py" Line 1\n    def f(:\n']
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_each_runtime_runs_its_own_python(dist: Path, runtime: str) -> None:
     version = runtime.removeprefix("python")

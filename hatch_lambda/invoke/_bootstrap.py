@@ -70,15 +70,11 @@ class Fault(Exception):
         self.trace = trace or []
 
 
-def _stack(tb: Any, renames: list[list[str]]) -> list[str]:
-    """The frames of *tb* outside this file, formatted as Lambda lists them, with the local
-    folders shown as the paths Lambda has (/var/task, /opt)."""
+def _stack(tb: Any) -> list[str]:
+    """The frames of *tb* outside this file, formatted as Lambda lists them."""
     here = Path(__file__).resolve()
     frames = [f for f in traceback.extract_tb(tb) if Path(f.filename).resolve() != here]
-    lines = traceback.format_list(frames)
-    for local, shown in renames:
-        lines = [line.replace(local, shown) for line in lines]
-    return lines
+    return traceback.format_list(frames)
 
 
 def load_handler(handler: str) -> Callable[..., Any]:
@@ -98,7 +94,7 @@ def load_handler(handler: str) -> Callable[..., Any]:
             "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
         ) from None
     except SyntaxError as exc:
-        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}\n']
+        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {(exc.text or "").strip()}\n']
         raise Fault(
             "Runtime.UserCodeSyntaxError",
             f"Syntax error in module '{module_name}': {exc}",
@@ -129,12 +125,15 @@ def marshal(value: Any, ascii_only: bool) -> str:
 
 
 def error_shape(exc: BaseException, request_id: str, renames: list[list[str]]) -> str:
-    """The error as Lambda answers it; logged on stderr as Lambda logs it."""
+    """The error as Lambda answers it, the local folders in its trace shown as the paths Lambda
+    has (/var/task, /opt); logged on stderr as Lambda logs it."""
     if isinstance(exc, Fault):
         kind, message, trace = exc.kind, exc.message, exc.trace
     else:
         kind, message = type(exc).__name__, str(exc)
-        trace = _stack(exc.__traceback__, renames)
+        trace = _stack(exc.__traceback__)
+    for local, shown in renames:
+        trace = [line.replace(local, shown) for line in trace]
     shown = "".join(["Traceback (most recent call last):\n", *trace]) if trace else ""
     sys.stderr.write(f"[ERROR] {kind}: {message}\n{shown}")
     shape = {"errorMessage": message, "errorType": kind, "requestId": request_id,

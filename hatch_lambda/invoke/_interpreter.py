@@ -174,7 +174,7 @@ def _checked(
     env = {"PATH": os.environ.get("PATH", os.defpath), **environment}
     try:
         out = subprocess.run(
-            [*argv, "-I", "-S", "-c", _PROBE + "; print(sys.base_prefix)"],
+            [*argv, "-I", "-S", "-c", _PROBE + "; print(sys.base_prefix); print(sys.executable)"],
             capture_output=True, text=True, timeout=120, check=False, env=env,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -193,5 +193,8 @@ def _checked(
             f"CPython {version} on {machine}; point the variable that names it at one"
         )
     prefix = lines[1].strip() if len(lines) > 1 else ""
+    executable = lines[2].strip() if len(lines) > 2 else ""
+    if not emulated and executable:
+        argv = (executable,)  # the interpreter itself, not a launcher such as pyenv's shim
     return Interpreter(argv, version, machine, emulated, dict(environment),
                        str(Path(prefix) / "lib") if prefix else None)  # fmt: skip

@@ -137,9 +137,11 @@ def _exited(
             why = f"signal: {-code}"
     else:
         why = f"exit status {code}"
+    message = (f"Runtime exited with error: {why}" if code != 0
+               else "Runtime exited without providing a reason")  # fmt: skip
     now = time.monotonic()
     return Answer(
-        _shape(request_id, "Runtime.ExitError", f"Runtime exited with error: {why}"), True,
+        _shape(request_id, "Runtime.ExitError", message), True,
         (now - started) * 1000 if started else 0.0, ((started or now) - began) * 1000,
     )  # fmt: skip
 
