@@ -183,3 +183,47 @@ def _fits(layer: _Layer, label: str, runtime: str, architecture: str) -> list[Fi
         Finding("layers", layer.path.name, f"{label} {problem}, so the function cannot use it")
         for problem in problems
     ]
+
+
+@dataclass(frozen=True)
+class DeployedLayers:
+    """The layer zips a function is deployed with, in the order Lambda stacks them; why each
+    layer its manifest names was not found; and why a layer found does not fit."""
+
+    paths: list[Path]
+    missing: list[str]
+    misfits: list[str]
+
+
+def deployed_layers(
+    path: Path, manifest: dict[str, Any], given: Sequence[Path], runtime: str, architecture: str
+) -> DeployedLayers:
+    """The layers the manifest of the function at *path* names (found as ``check`` finds them:
+    among *given*, else beside it), then the *given* ones no name stands for. A layer given
+    without a manifest cannot be matched to a name: the layers given are then the whole set."""
+    layers = [_layer_at(p) for p in given]
+    named = strings(manifest, "layers") if text(manifest, "kind") == "function" else []
+    if any(layer.name is None for layer in layers):
+        named = []
+    chosen: list[_Layer] = []
+    missing: list[str] = []
+    for name in named:
+        found = [layer for layer in layers if layer.name == name] or _beside(path, manifest, name)
+        if len(found) == 1:
+            chosen += found
+        elif found:
+            shown = ", ".join(layer.path.name for layer in found)
+            missing.append(f"{manifest_path(path).name} names layer {name!r}, and several layer "
+                           f"artifacts of that name are beside it ({shown}); pass the one it is "
+                           "deployed with as --layer")  # fmt: skip
+        else:
+            missing.append(f"{manifest_path(path).name} names layer {name!r}, and no layer "
+                           "artifact of that name is beside it; pass the layer's zip as "
+                           "--layer")  # fmt: skip
+    chosen += [layer for layer in layers if layer not in chosen]
+    misfits = [
+        f.message
+        for layer in chosen
+        for f in _fits(layer, f"layer {layer.name or layer.path.name}", runtime, architecture)
+    ]
+    return DeployedLayers([layer.path for layer in chosen], missing, misfits)

@@ -175,6 +175,56 @@ def _inspect_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_invoke(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`hatch-lambda invoke`: the handler of a function zip called once, as Lambda would."""
+    from . import invoke
+
+    def environment(value: str) -> tuple[str, str]:
+        key, equals, val = value.partition("=")
+        if not (equals and key):
+            raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+        return key, val
+
+    def run(args: argparse.Namespace) -> int:
+        request = invoke.Request(
+            Path(args.artifact), invoke.read_event(args.event, sys.stdin.buffer),
+            tuple(Path(p) for p in args.layer), args.handler, args.runtime, args.architecture,
+            args.timeout, args.memory, args.function_name, args.region, dict(args.env),
+        )  # fmt: skip
+        outcome = invoke.invoke(request)
+        print(f"REPORT RequestId: {outcome.request_id}\tDuration: {outcome.duration_ms:.2f} ms"
+              f"\tMemory Size: {args.memory} MB\tInit Duration: {outcome.init_ms:.2f} ms"
+              f"\t({outcome.interpreter})", file=sys.stderr)  # fmt: skip
+        print(outcome.response)
+        return 1 if outcome.failed else 0
+
+    parser = commands.add_parser(
+        "invoke", help="call a function zip's handler on this machine as Lambda would, without "
+        "Docker: a CPython of the runtime's version, Lambda's paths, environment and context",
+    )  # fmt: skip
+    parser.add_argument("artifact", help="a function zip (its manifest beside it, if hatch-lambda "
+                        "built it, gives the runtime, architecture, handler and layers)")  # fmt: skip
+    parser.add_argument("--event", metavar="FILE", help="the event: a JSON file, or - for "
+                        "standard input (default: {})")  # fmt: skip
+    parser.add_argument(
+        "--layer", action="append", default=[], metavar="ZIP",
+        help="a layer to deploy with it (repeatable; layers its manifest names are found beside it)",
+    )  # fmt: skip
+    parser.add_argument("--handler", help="module.function to call (default: the manifest's)")
+    parser.add_argument("--runtime", type=_RUNTIME, choices=list(RUNTIMES))
+    parser.add_argument("--architecture", type=_ARCHITECTURE, choices=list(ARCHITECTURES))
+    parser.add_argument("--timeout", type=int, default=invoke.DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"as Lambda's (default: {invoke.DEFAULT_TIMEOUT})")  # fmt: skip
+    parser.add_argument("--memory", type=int, default=invoke.DEFAULT_MEMORY, metavar="MB",
+                        help=f"the memory size the function is told (default: "
+                        f"{invoke.DEFAULT_MEMORY}; not enforced)")  # fmt: skip
+    parser.add_argument("--function-name", help="(default: the artifact's name)")
+    parser.add_argument("--region", help="AWS_REGION (default: yours, else us-east-1)")
+    parser.add_argument("--env", type=environment, action="append", default=[],
+                        metavar="KEY=VALUE", help="a variable of the function's (repeatable)")  # fmt: skip
+    parser.set_defaults(func=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hatch-lambda", description="Build and check AWS Lambda artifacts for Python."
@@ -225,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("artifact", help="a function zip, a layer zip, or a folder")
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(func=_inspect_command)
+    _add_invoke(commands)
     return parser
 
 
