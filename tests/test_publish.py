@@ -182,7 +182,7 @@ def test_layer_and_function_published_then_nothing_changes(
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines() == [
         f"layer deps: unchanged {layer} version 1: {version['LayerVersionArn']}",
-        f"function api: {function} unchanged: {config['FunctionArn']}",
+        f"function api: {function} unchanged; version 1; alias live -> 1: {config['FunctionArn']}",
     ]
     assert len(lam.list_layer_versions(LayerName=layer)["LayerVersions"]) == 1
     versions = lam.list_versions_by_function(FunctionName=function)["Versions"]

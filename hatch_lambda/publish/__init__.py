@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._report import Reporter
+from ..errors import HatchLambdaError, os_problem
 from ._options import GLOBAL_KEY, PROJECT_KEY, Source, command_line, validate_options
 from ._plan import RECORD_NAME, find_project, publish_table
 
@@ -38,6 +39,24 @@ def publish(
     The options: *before* (Hatch's config file), the project's ``[tool.hatch.publish.lambda]``
     (*project_table* when the caller has read it), then *after* (``-o``), each winning over the
     one before. *given*: an output folder, or zips and manifests, instead of the project's."""
+
+    try:
+        return _publish(
+            start, reporter, before=before, after=after, project_table=project_table, given=given
+        )
+    except OSError as exc:  # a zip or the output folder: unreadable, vanished
+        raise HatchLambdaError(os_problem(exc, "read or write the artifacts")) from exc
+
+
+def _publish(
+    start: Path,
+    reporter: Reporter,
+    *,
+    before: Sequence[Source],
+    after: Sequence[Source],
+    project_table: object,
+    given: Sequence[Path],
+) -> Published:
     from ._aws import Aws
     from ._deploy import deploy
     from ._plan import make_plan

@@ -83,7 +83,13 @@ class Aws:
                 "no AWS region: set region in [tool.hatch.publish.lambda] (or -o region=...), "
                 "AWS_REGION, or a region in your AWS profile"
             )
-        credentials = session.get_credentials()
+        try:
+            credentials = session.get_credentials()
+        except BotoCoreError as exc:  # a profile that names an SSO session or a process that fails
+            raise PublishError(
+                f"cannot load AWS credentials: {exc}; fix the profile, or log in again "
+                "(aws sso login)"
+            ) from exc
         if credentials is None:
             raise PublishError(
                 "no AWS credentials found in the standard chain (environment variables, "

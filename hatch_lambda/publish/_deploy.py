@@ -181,7 +181,7 @@ class _Deployer:
             return
         if self.dry:
             version = result.version or "(new)"
-            result.alias = {"name": alias, "version": version, "action": "would point here"}
+            result.alias = {"name": alias, "version": version, "action": "would be set"}
             return
         assert result.version is not None
         found, action = self.aws.point_alias(name, alias, result.version)

@@ -90,6 +90,10 @@ def lines(deployment: Deployment) -> list[str]:
             and (fn.alias is None or fn.alias["action"] == "unchanged")
         ):
             parts = ["unchanged"]
+            if fn.version:
+                parts.append(f"version {fn.version}")
+            if fn.alias:
+                parts.append(f"alias {fn.alias['name']} -> {fn.alias['version']}")
         out.append(f"{_name(fn.artifact, 'function')}: {fn.function} {'; '.join(parts)}: {fn.arn}")
     return [redact(line) for line in out]
 
