@@ -396,3 +396,37 @@ def test_hatch_publish_p_lambda(app: Project, aws: dict[str, Any], endpoint: str
     assert failed.returncode == 1
     assert "hatch-lambda: cannot find function 'missing-fn'" in failed.stdout + failed.stderr
     assert "Traceback" not in failed.stdout + failed.stderr
+
+
+@pytest.fixture
+def clients(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> Any:
+    from hatch_lambda.publish._aws import Aws
+
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    userinfo = endpoint.replace("http://", "http://deployer:pw-in-url-9q8w@")
+    return Aws(validate_options([Source({"region": REGION, "endpoint-url": userinfo}, "t")]))
+
+
+def test_access_denied_names_the_permission_and_throttling_says_wait(clients: Any) -> None:
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from hatch_lambda.publish._aws import PublishError
+
+    def failing(code: str, operation: str, action: str, subject: str) -> str:
+        with pytest.raises(PublishError) as raised, clients.calling(action, subject):
+            raise ClientError({"Error": {"Code": code, "Message": "no"}}, operation)
+        return str(raised.value)
+
+    denied = failing("AccessDeniedException", "UpdateFunctionCode", "update the code of",
+                     "function 'api'")  # fmt: skip
+    assert denied.startswith("cannot update the code of function 'api': AccessDeniedException: no.")
+    assert "lack the permission lambda:UpdateFunctionCode" in denied
+    assert "lack the permission s3:GetObject" in failing("AccessDenied", "HeadObject", "check", "x")
+    throttled = failing("TooManyRequestsException", "PublishLayerVersion", "publish", "layer 'd'")
+    assert "kept throttling the requests after 8 attempts with backoff; wait a minute" in throttled
+    # The user-info of the endpoint URL is not shown.
+    with pytest.raises(PublishError) as raised, clients.calling("find", "function 'api'"):
+        raise EndpointConnectionError(endpoint_url=clients.endpoint)
+    assert "pw-in-url-9q8w" not in str(raised.value) and "deployer" not in str(raised.value)
+    assert "http://***@127.0.0.1:" in str(raised.value)

@@ -96,7 +96,7 @@ class Aws:
                 "profile, SSO, instance or container role): configure credentials, or set "
                 "profile to a profile that has them"
             )
-        config = Config(retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        config = Config(retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
                         user_agent_extra="hatch-lambda")  # fmt: skip
         kwargs = {"endpoint_url": options.endpoint_url, "config": config}
         self.lambda_ = session.client("lambda", **kwargs)
@@ -290,7 +290,8 @@ class Aws:
             try:
                 head = self.s3.head_object(Bucket=bucket, Key=key)
             except self._client_error as exc:
-                if _why(exc)[0] not in ("404", "NoSuchKey", "NotFound"):
+                # Without s3:ListBucket, S3 answers 403 for a key that is not there.
+                if _why(exc)[0] not in ("404", "NoSuchKey", "NotFound", "403", "Forbidden"):
                     raise
                 head = None
         if head is not None and head.get("ContentLength") == path.stat().st_size:
