@@ -27,6 +27,7 @@ from .cache import sha256_file
 from .config import MAX_UNZIPPED_SIZE
 from .errors import HatchLambdaError, ManifestError
 from .inspect import read_manifest
+from .publish._plan import RECORD_NAME as DEPLOYMENT_RECORD
 from .target import ARCHITECTURES, RUNTIMES, resolve_target
 
 
@@ -63,10 +64,12 @@ class Checked:
 
 def artifact_paths(given: Iterable[str]) -> list[Path]:
     """The artifacts named, once each, in order; a manifest given (``dist-lambda/*``) stands for
-    the artifact beside it."""
+    the artifact beside it, and the deployment record `publish` writes there is passed over."""
     paths: list[Path] = []
     for given_path in given:
         path = Path(given_path)
+        if path.name == DEPLOYMENT_RECORD:  # what `publish` wrote beside the manifests
+            continue
         if path.suffix == ".json":
             beside = [path.with_suffix(".zip"), path.with_name(path.stem + WHEELHOUSE)]
             path = next((p for p in beside if p.exists()), path)

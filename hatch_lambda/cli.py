@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from ._report import counted
@@ -223,6 +224,45 @@ def _add_invoke(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.add_argument("--env", type=environment, action="append", default=[],
                         metavar="KEY=VALUE", help="a variable of the function's (repeatable)")  # fmt: skip
     parser.set_defaults(func=run)
+def _add_publish(commands: Any) -> None:
+    """`hatch-lambda publish`: what `hatch publish -p lambda` does, for projects built otherwise."""
+
+    def run(args: argparse.Namespace) -> int:
+        from ._report import StreamReporter
+        from .publish import command_line, publish
+
+        options = [*args.option, *(["dry-run=true"] if args.dry_run else [])]
+        published = publish(
+            Path(args.project), StreamReporter(args.verbose - args.quiet),
+            after=[command_line(options)], given=[Path(a) for a in args.artifact],
+        )  # fmt: skip
+        for line in published.lines:
+            print(line)
+        if published.record is not None:
+            print(f"deployment record: {published.record}", file=sys.stderr)
+        return 0
+
+    publish = commands.add_parser(
+        "publish",
+        help="publish the project's Lambda zips (layers, then functions) to AWS Lambda",
+        description="Publish the artifacts of the project's current version that the manifests "
+        "in its output folder describe: layers first, then each function's code and "
+        "configuration. Options come from [tool.hatch.publish.lambda] and -o KEY=VALUE.",
+    )
+    publish.add_argument(
+        "artifact", nargs="*",
+        help="the output folder, or zips and manifests (default: the project's output folder)",
+    )  # fmt: skip
+    publish.add_argument("--project", default=".", help="the project's folder (default: here)")
+    publish.add_argument(
+        "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="a publish option, over [tool.hatch.publish.lambda] (repeatable; "
+        "functions.ARTIFACT=NAME sets one function)",
+    )  # fmt: skip
+    publish.add_argument("--dry-run", action="store_true", help="say what would happen only")
+    publish.add_argument("-v", "--verbose", action="count", default=0)
+    publish.add_argument("-q", "--quiet", action="count", default=0)
+    publish.set_defaults(func=run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(func=_inspect_command)
     _add_invoke(commands)
+    _add_publish(commands)
     return parser
 
 
