@@ -224,6 +224,8 @@ def _add_invoke(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.add_argument("--env", type=environment, action="append", default=[],
                         metavar="KEY=VALUE", help="a variable of the function's (repeatable)")  # fmt: skip
     parser.set_defaults(func=run)
+
+
 def _add_publish(commands: Any) -> None:
     """`hatch-lambda publish`: what `hatch publish -p lambda` does, for projects built otherwise."""
 
