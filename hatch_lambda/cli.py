@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from ._report import counted
+from ._suggest import closest
 from .audit import RULES
 from .check import Checked, Options, artifact_paths, check_one, check_paths
 from .errors import HatchLambdaError
@@ -34,7 +34,7 @@ def _choice(allowed: Sequence[str], meant: Callable[[object], str | None]) -> Ca
     def parse(value: str) -> str:
         if value in allowed:
             return value
-        guess = meant(value) or next(iter(difflib.get_close_matches(value, allowed, n=1)), None)
+        guess = closest(value, allowed, meant)
         hint = f"; did you mean {guess!r}?" if guess else ""
         raise argparse.ArgumentTypeError(
             f"invalid choice: {value!r} (choose from {', '.join(allowed)}){hint}"

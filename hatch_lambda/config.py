@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ import pathspec
 
 from ._pythons import not_found
 from ._secrets import AMBIGUOUS, ambiguous_userinfo
+from ._suggest import Meant, closest
 from .errors import ConfigError
 from .target import (
     ARCHITECTURES,
@@ -206,15 +206,9 @@ class _Collector:
             self.problems.append(message)
 
 
-Meant = Callable[[object], Optional[str]]
-"""What a near miss stands for (``runtime_meant``), beyond what spelling similarity finds."""
-
-
 def _did_you_mean(value: Any, allowed: Sequence[str], meant: Meant | None) -> str:
-    guess = meant(value) if meant else None
-    if guess is None and isinstance(value, str):
-        guess = next(iter(difflib.get_close_matches(value, allowed, n=1)), None)
-    return f" (did you mean {guess!r}?)" if guess in allowed else ""
+    guess = closest(value, allowed, meant)
+    return f" (did you mean {guess!r}?)" if guess else ""
 
 
 def _one_of(
@@ -248,8 +242,8 @@ def _check_table(
         if key in foreign:
             continue
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            close = closest(key, allowed)
+            hint = f"; did you mean {close!r}?" if close else ""
             what = "a hatch-lambda option" if "artifacts" in allowed else "an artifact option"
             c.add(f"{c.key(key)} is not {what}{hint} (known options: {', '.join(allowed)})")
             continue
@@ -430,8 +424,8 @@ def _items(
 def _rule_problem(rule: str) -> str:
     from .audit import RULES
 
-    close = difflib.get_close_matches(rule, RULES, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(rule, RULES)
+    hint = f" (did you mean {close!r}?)" if close else ""
     return f"is not an audit rule: {rule!r}{hint}; the rules are {', '.join(RULES)}"
 
 
@@ -473,8 +467,8 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _container(c: _Collector, key: str, value: Any) -> Any:
     if isinstance(value, bool) or value in _ENGINE_NAMES:
         return value
-    close = difflib.get_close_matches(str(value), _ENGINE_NAMES, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(str(value), _ENGINE_NAMES)
+    hint = f" (did you mean {close!r}?)" if close else ""
     c.add(
         f"{c.key(key)} must be true, false or one of {', '.join(map(repr, _ENGINE_NAMES))}, "
         f"not {value!r}{hint}"

@@ -7,13 +7,13 @@ what they hold. The artifacts left out are not touched: their files stay as they
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ._report import counted
+from ._suggest import closest
 from .config import LambdaConfig
 from .errors import HatchLambdaError
 
@@ -87,8 +87,8 @@ def choose(config: LambdaConfig, request: Request | None, *, key_path: str) -> S
     if unknown:
         problems = []
         for name in unknown:
-            close = difflib.get_close_matches(name, known, n=1)
-            problems.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            close = closest(name, known)
+            problems.append(f"{name!r}" + (f" (did you mean {close!r}?)" if close else ""))
         raise HatchLambdaError(
             f"{request.origin}: {', '.join(problems)} "
             f"{'is not an artifact' if len(unknown) == 1 else 'are not artifacts'} of this "

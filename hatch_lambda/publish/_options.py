@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._secrets import AMBIGUOUS, ambiguous_userinfo
+from .._suggest import closest
 from ..errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -231,8 +231,8 @@ def validate_options(sources: Sequence[Source]) -> PublishOptions:
             if key in FOREIGN_KEYS:
                 continue
             if key not in KEYS:
-                close = difflib.get_close_matches(key, KEYS, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                close = closest(key, KEYS)
+                hint = f"; did you mean {close!r}?" if close else ""
                 p.add(f"{source.key(key)} is not a publish option{hint} (known options: "
                       f"{', '.join(KEYS)})")  # fmt: skip
                 continue

@@ -3,7 +3,6 @@ artifacts of its current version that the manifests there describe, each checked
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,6 +14,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .._report import counted
+from .._suggest import closest
 from ..errors import ConfigError, HatchLambdaError, ManifestError
 from ._options import PROJECT_KEY, PublishOptions
 
@@ -231,8 +231,8 @@ def _given(paths: Sequence[Path]) -> tuple[Path | None, list[Path]]:
 
 
 def _closest(name: str, names: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(name, names)
+    return f"; did you mean {close!r}?" if close else ""
 
 
 def route(artifact: Artifact, bucket: str | None, where: str) -> str:
