@@ -86,6 +86,17 @@ def beside(path: Path) -> Path:
     return Path(name)
 
 
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A new empty file next to *path* (``beside``), removed unless renamed away: the one way to
+    write a file that must never be seen half-written."""
+    tmp = beside(path)
+    try:
+        yield tmp
+    finally:
+        remove_quietly(tmp)
+
+
 def folder_beside(path: Path, what: str) -> Path:
     """A new hidden folder next to *path*."""
     with _naming_the_folder(path.parent):

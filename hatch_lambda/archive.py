@@ -15,14 +15,13 @@ import stat
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from hatchling.builders.utils import set_zip_info_mode
 
-from ._scratch import beside, remove_quietly
+from ._scratch import replacing
 from ._timestamp import zip_date_time
 from .bundle import Bundle, Entry, Reader, ZipMember
 from .errors import ArchiveError, os_problem
@@ -170,15 +169,6 @@ class _Writer:
             stream.close()
 
 
-@contextlib.contextmanager
-def _temporary_beside(destination: Path) -> Iterator[Path]:
-    tmp = beside(destination)
-    try:
-        yield tmp
-    finally:
-        remove_quietly(tmp)
-
-
 def write_zip(bundle: Bundle, destination: Path, *, into: Path | None = None) -> ArchiveInfo:
     """Zip every entry of *bundle* into *destination*, replacing it only once complete; or, with
     *into*, into that file, which the caller puts at *destination* (with its manifest).
@@ -188,9 +178,7 @@ def write_zip(bundle: Bundle, destination: Path, *, into: Path | None = None) ->
     """
     date_time = zip_date_time()[0]
     try:
-        with (
-            _temporary_beside(destination) if into is None else contextlib.nullcontext(into) as tmp
-        ):
+        with replacing(destination) if into is None else contextlib.nullcontext(into) as tmp:
             with tmp.open("wb") as raw, Reader() as reader:
                 out = _HashingWriter(raw)
                 with zipfile.ZipFile(out, "w") as zf:  # type: ignore[call-overload]

@@ -26,7 +26,7 @@ import platformdirs
 
 from . import __version__
 from ._report import Reporter
-from ._scratch import TAG
+from ._scratch import replacing
 from .errors import HatchLambdaError, redact
 
 CACHE_ENV = "HATCH_LAMBDA_CACHE_DIR"
@@ -109,14 +109,8 @@ def _store_failed(reporter: Reporter | None, what: str, exc: OSError) -> None:
 def temporary(name: str) -> Iterator[Path]:
     """A new empty file in the cache's own temporary folder, removed unless renamed away. It is
     on the cache's file system, so renaming it into a slot is atomic."""
-    folder = cache_root() / "tmp"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TAG}{name}.")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with replacing(cache_root() / "tmp" / name) as tmp:
+        yield tmp
 
 
 def _place(tmp: Path, path: Path) -> None:
