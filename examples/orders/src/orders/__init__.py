@@ -1,0 +1,1 @@
+"""Two Lambda functions that share a layer of dependencies."""
