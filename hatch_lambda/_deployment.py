@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 
 from .audit import Deployment, Finding, read_layer
 from .bundle import Reader
+from .cache import sha256_file
 from .config import MAX_UNZIPPED_SIZE
 from .errors import ManifestError
 from .inspect import read_manifest
@@ -29,6 +30,22 @@ def manifest_path(artifact: Path) -> Path:
     if artifact.suffix == ".zip":
         return artifact.with_suffix(".json")
     return artifact.with_name(artifact.name + ".json")
+
+
+def not_described(path: Path, manifest: dict[str, Any]) -> str | None:
+    """Why *manifest* does not describe the zip at *path*, or None when its sha256 matches (or it
+    records none): a manifest that describes other bytes says nothing to trust."""
+    archive = manifest.get("archive")
+    recorded = archive.get("sha256") if isinstance(archive, dict) else None
+    if not (path.is_file() and isinstance(recorded, str)):
+        return None
+    actual = sha256_file(path)
+    if actual == recorded:
+        return None
+    return (
+        f"{manifest_path(path)} does not describe {path.name}: it records sha256 {recorded}, and "
+        f"the zip has {actual}, so the zip was changed or replaced after it was built"
+    )
 
 
 def strings(data: dict[str, Any], key: str) -> list[str]:

@@ -18,12 +18,12 @@ from ._deployment import (
     built_in_image,
     find_deployment,
     manifest_path,
+    not_described,
     packages,
     strings,
     text,
 )
 from .audit import RULES, Finding, check_artifact, check_wheelhouse
-from .cache import sha256_file
 from .config import MAX_UNZIPPED_SIZE
 from .errors import HatchLambdaError, ManifestError
 from .inspect import read_manifest
@@ -93,16 +93,10 @@ def _read_manifest(path: Path, options: Options) -> tuple[dict[str, Any], list[s
 
 def _verify(path: Path, manifest: dict[str, Any]) -> None:
     """The manifest describes this very zip, or nothing it says can be trusted."""
-    archive = manifest.get("archive")
-    recorded = archive.get("sha256") if isinstance(archive, dict) else None
-    if not (path.is_file() and isinstance(recorded, str)):
-        return
-    actual = sha256_file(path)
-    if actual != recorded:
+    problem = not_described(path, manifest)
+    if problem:
         raise HatchLambdaError(
-            f"{manifest_path(path)} does not describe {path.name}: it records sha256 {recorded}, "
-            f"and the zip has {actual}, so the zip was changed or replaced after it was built. "
-            "Rebuild it, or delete the manifest and pass --runtime and --architecture"
+            f"{problem}. Rebuild it, or delete the manifest and pass --runtime and --architecture"
         )
 
 

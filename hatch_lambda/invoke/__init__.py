@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .._deployment import deployed_layers, manifest_path, strings, text
-from ..cache import sha256_file
+from .._deployment import deployed_layers, manifest_path, not_described, strings, text
 from ..errors import HatchLambdaError, ManifestError
 from ..inspect import read_manifest
 from ..target import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES, Runtime
@@ -130,13 +129,11 @@ def _manifest(path: Path, request: Request) -> dict[str, Any]:
 
 
 def _verify(path: Path, manifest: dict[str, Any]) -> None:
-    archive = manifest.get("archive")
-    recorded = archive.get("sha256") if isinstance(archive, dict) else None
-    if isinstance(recorded, str) and sha256_file(path) != recorded:
+    problem = not_described(path, manifest)
+    if problem:
         raise HatchLambdaError(
-            f"{manifest_path(path)} does not describe {path.name}: the zip was changed or "
-            "replaced after it was built, so its runtime, handler and layers are unknown. "
-            "Rebuild it, or delete the manifest and pass --runtime, --architecture and --handler"
+            f"{problem}, so its runtime, handler and layers are unknown. Rebuild it, or delete "
+            "the manifest and pass --runtime, --architecture and --handler"
         )
 
 
