@@ -60,6 +60,7 @@ def read_poetry_lock(
     lock_version = _lock_version(path, shape, metadata)
     legacy = lock_version < _GROUPS_RECORDED
     if legacy:
+        hashes = _legacy_hashes(shape, metadata, include_hashes)
         try:
             chosen = _walked(
                 path, shape, data, lock_version,
@@ -68,7 +69,6 @@ def read_poetry_lock(
         except RequirementsError:
             check_content_hash(path, metadata.get("content-hash"), legacy=True)
             raise
-        hashes = _legacy_hashes(shape, metadata, include_hashes)
     else:
         chosen = _by_groups(
             path, shape, data, environment=environment, extras=extras, groups=groups

@@ -36,7 +36,9 @@ class Edge:
     """One dependency: of the project (a root) or of a locked package."""
 
     name: NormalizedName
+    file: str
     where: str
+    """Where in *file* it is written, for messages: ``[tool.poetry.dependencies].six``."""
     version: Constraint | None = None
     """A Poetry constraint; ``None`` when the requirement came as PEP 508 (``specifier``)."""
     specifier: str = ""
@@ -52,7 +54,11 @@ class Edge:
             return False
         if self.platform and environment["sys_platform"] not in _platforms(self.platform):
             return False
-        return applies(self.marker, environment, extras, where=self.where)
+        return applies(self.marker, environment, extras, where=self.at)
+
+    @property
+    def at(self) -> str:
+        return f"{self.file} {self.where}"
 
     def allows(self, version: Version) -> bool:
         if self.version is not None:
@@ -114,7 +120,7 @@ class Reader:
     def edge(self, raw_name: str, spec: Any, where: str) -> Edge:
         name = canonicalize_name(raw_name)
         if isinstance(spec, str):
-            return Edge(name, where, version=self.constraint(spec, where))
+            return Edge(name, self.shape.file, where, version=self.constraint(spec, where))
         table: dict[str, Any] = self.shape.check(spec, dict, where)
         get = self.shape.get
         markers = get(table, "markers", str, where, "")
@@ -122,6 +128,7 @@ class Reader:
         extras = self.shape.each(get(table, "extras", list, where, []), str, f"{where}.extras")
         return Edge(
             name,
+            self.shape.file,
             where,
             version=self.constraint(get(table, "version", str, where, "*"), f"{where}.version"),
             extras=frozenset(canonicalize_name(e) for e in extras),
@@ -139,6 +146,7 @@ class Reader:
             raise self.fail(where, f"is not a valid requirement: {exc}") from exc
         return Edge(
             canonicalize_name(req.name),
+            self.shape.file,
             where,
             specifier=str(req.specifier),
             extras=frozenset(canonicalize_name(e) for e in req.extras),
@@ -260,7 +268,7 @@ def _group_edges(
     poetry_groups: dict[str, Any] = shape.get(tool, "group", dict, "tool.poetry", {})
     legacy_dev = shape.get(tool, "dev-dependencies", dict, "tool.poetry", {})
     pep735: dict[str, Any] = shape.get(data, "dependency-groups", dict, "", {})
-    known = {*poetry_groups, *pep735, *(["dev"] if legacy_dev else [])}
+    known = {*poetry_groups, *pep735, *(["dev"] if "dev-dependencies" in tool else [])}
     unknown = sorted(set(groups) - known)
     if unknown:
         raise RequirementsError(
@@ -298,13 +306,13 @@ def walk(
     active: dict[NormalizedName, set[NormalizedName]] = {}
     pending: list[Edge] = [e for e in roots.edges if e.holds(environment, ())]
     while pending:
-        edge = pending.pop()
+        edge = pending.pop(0)
         if edge.name == roots.name:
             continue  # the project itself comes from the wheel Hatch built
         package = chosen.get(edge.name) or _choose(edge, packages, environment, lock)
         if not edge.allows(package.version):
             raise RequirementsError(
-                f"{edge.where} asks for {edge.wanted}, but {lock} package[{package.index}] "
+                f"{edge.at} asks for {edge.wanted}, but {lock} package[{package.index}] "
                 f"holds {package.name} {package.version} for the target; {lock} is inconsistent "
                 "or out of date: run `poetry lock`"
             )
@@ -331,7 +339,7 @@ def _choose(
     candidates = packages.get(edge.name, [])
     if not candidates:
         raise RequirementsError(
-            f"{edge.where} asks for {edge.name}, which {lock} does not hold; it was written for "
+            f"{edge.at} asks for {edge.name}, which {lock} does not hold; it was written for "
             f"another pyproject.toml, or is out of date: run `poetry lock`"
         )
     allowed = [p for p in candidates if edge.allows(p.version)] or candidates
