@@ -126,12 +126,14 @@ def test_pipfile_lock_entries_that_cannot_be_bundled(
         read_pipfile_lock(path, environment=ENV39, groups=[], project="x")
 
 
-def test_old_poetry_lock_format_is_refused_with_a_remedy(tmp_path: Path) -> None:
+def test_a_poetry1_lock_without_its_pyproject_is_refused_with_a_remedy(tmp_path: Path) -> None:
+    # A lock-version 2.0 lock is read from the pyproject.toml beside it; there is none here.
     (tmp_path / "poetry.lock").write_text(
         '[[package]]\nname = "six"\nversion = "1.0"\n\n[metadata]\nlock-version = "2.0"\n'
     )
     with pytest.raises(
-        RequirementsError, match=r"lock-version 2\.0.*run `poetry lock` with Poetry 2"
+        RequirementsError,
+        match=r"lock-version 2\.0, written by Poetry 1\.3 to 1\.8.*run `poetry lock` with Poetry 2",
     ):
         read_poetry_lock(tmp_path / "poetry.lock", environment=ENV312, extras=[], groups=[],
                          include_hashes=True, without_urls=False)  # fmt: skip

@@ -14,7 +14,8 @@ What Poetry hashes, as ``json.dumps(..., sort_keys=True)`` of a table:
   ``group`` that are set.
 
 A project with neither ``project`` nor ``dependency-groups`` content hashes the ``tool.poetry``
-part alone, at the top, with its first four keys present as null when they are unset.
+part alone, at the top, with its first four keys present as null when they are unset. Poetry 1
+(every lock-version before 2.1) reads neither table and always hashes that way.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ _WRITER = re.compile(r"Poetry ([^ ]+)")
 # Poetry 2.3 added [dependency-groups] to the hash; a lock written before is compared without it.
 _GROUPS_HASHED_FROM = Version("2.3")
 # A Poetry of another major version may hash differently: its locks are not judged here.
-_KNOWN_MAJOR = 2
+_KNOWN_MAJORS = (1, 2)
 
 
 def content_hash(pyproject: Mapping[str, Any], *, with_groups: bool = True) -> str:
@@ -69,7 +70,7 @@ def content_hash(pyproject: Mapping[str, Any], *, with_groups: bool = True) -> s
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _writer(lock: Path) -> Version | None:
+def poetry_writer(lock: Path) -> Version | None:
     """The Poetry version named in the lock's first line, if any."""
     with lock.open(encoding="utf-8", errors="replace") as f:
         found = _WRITER.search(f.readline())
@@ -79,19 +80,22 @@ def _writer(lock: Path) -> Version | None:
         return None
 
 
-def check_content_hash(lock: Path, recorded: object) -> None:
+def check_content_hash(lock: Path, recorded: object, *, legacy: bool = False) -> None:
     """Raise ``RequirementsError`` when *lock*'s recorded content hash does not match the
-    pyproject.toml beside it. Nothing is said when there is no pyproject.toml there, no hash, or
-    the lock was written by a Poetry whose hashing is unknown here: the closure audit still
-    catches a dependency the lock lacks."""
+    pyproject.toml beside it; *legacy* for a lock in a format only Poetry 1 writes. Nothing is
+    said when there is no pyproject.toml there, no hash, or the lock was written by a Poetry whose
+    hashing is unknown here: the closure audit still catches a dependency the lock lacks."""
     pyproject = lock.parent / "pyproject.toml"
     if not isinstance(recorded, str) or not pyproject.is_file():
         return
-    writer = _writer(lock)
-    if writer is not None and writer.major != _KNOWN_MAJOR:
+    writer = poetry_writer(lock)
+    if writer is not None and writer.major not in _KNOWN_MAJORS:
         return
+    legacy = legacy or (writer is not None and writer.major == 1)
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        if legacy:
+            data = {"tool": {"poetry": data.get("tool", {}).get("poetry", {})}}
         expected = content_hash(data, with_groups=writer is None or writer >= _GROUPS_HASHED_FROM)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, TypeError):
         return  # a pyproject.toml that cannot be read is hatchling's to report, not this check's

@@ -39,15 +39,16 @@ def make_wheel(
     tag: str,
     *,
     requires: list[str] | tuple[str, ...] = (),
+    provides_extra: list[str] | tuple[str, ...] = (),
     extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write a real wheel whose module ``<name>`` records *tag* as ``WHEEL_TAG``."""
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     pure = tag.endswith("-none-any")
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
-        f"Requires-Dist: {r}\n" for r in requires
-    )
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Provides-Extra: {e}\n" for e in provides_extra)
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
     wheel_meta = "Wheel-Version: 1.0\nGenerator: hatch-lambda-tests\n"
     wheel_meta += f"Root-Is-Purelib: {'true' if pure else 'false'}\n"
     interpreters, abis, platforms = tag.split("-")
@@ -106,6 +107,7 @@ def build_index(root: Path) -> Path:
             make_wheel(
                 files, entry["name"], entry["version"], tag,
                 requires=entry.get("requires", []), extra_files=extra,
+                provides_extra=entry.get("provides-extra", []),
             )  # fmt: skip
     for source in sorted((FIXTURES / "sdists").iterdir()):
         if source.is_dir():
