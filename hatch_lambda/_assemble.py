@@ -48,7 +48,7 @@ from .cache import cache_key, load_json, store_json
 from .commands import Stages
 from .config import ArtifactConfig
 from .errors import AuditError
-from .target import RUNTIME_PROVIDED, Target
+from .target import Target
 from .wheelhouse import Wheel
 from .wheelhouse._container import compile_in_container, container_staging, image_for
 
@@ -228,8 +228,6 @@ class Assembler:
         warnings said."""
         config = job.config
         provided: dict[str, str | None] = {}
-        if config.exclude_runtime_provided:
-            provided.update(dict.fromkeys(RUNTIME_PROVIDED))
         for layer in job.layers.values():
             provided.update({str(k): v for k, v in layer.dists.get(config.runtime, {}).items()})
         digests = {w.path: w.sha256 for ws in job.selected.values() for w in ws}
@@ -252,6 +250,7 @@ class Assembler:
             roots=[(self.project.name, config.extras)], provided=provided,
             bytecode_versions=[r.removeprefix("python") for r in config.all_runtimes],
             closure=deployed_here, importable=importable,
+            runtime_provided=config.exclude_runtime_provided,
         )  # fmt: skip
         sizes = distribution_sizes(bundle.entries.values())
         if config.kind == "function":

@@ -17,7 +17,7 @@ from .cache import sha256_file
 from .config import MAX_UNZIPPED_SIZE
 from .errors import ManifestError
 from .inspect import read_manifest
-from .target import RUNTIME_PROVIDED, Target
+from .target import Target
 
 WHEELHOUSE = "-wheelhouse"
 
@@ -164,8 +164,6 @@ def find_deployment(
             contents.append(read)
             findings += problems
     runtime_provided = _runtime_provided(manifest)
-    if runtime_provided:
-        provided.update(dict.fromkeys(RUNTIME_PROVIDED))
     project = [p["name"] for p in packages(manifest)
                if p.get("origin") == "project" and isinstance(p.get("name"), str)]  # fmt: skip
     # Code alone, with no layer: its dependencies are deployed some other way (as in the build).
@@ -183,7 +181,7 @@ def _runtime_provided(manifest: dict[str, Any]) -> bool:
     they left out."""
     if "exclude-runtime-provided" in manifest:
         return manifest["exclude-runtime-provided"] is True
-    return any(s.endswith("(provided by the runtime)") for s in strings(manifest, "left-out"))
+    return any("(provided by the runtime" in s for s in strings(manifest, "left-out"))
 
 
 def _fits(layer: _Layer, label: str, runtime: str, architecture: str) -> list[Finding]:

@@ -28,6 +28,8 @@ class Collected:
     wheels: tuple[Wheel, ...]
     image: BuildImage | None = None
     """The image the wheels were built in, in container mode."""
+    locked: bool = False
+    """The requirements came from a lock: the wheels' versions are the locked ones."""
 
 
 def prepare_target(runtime: str, artifact: ArtifactConfig, reporter: Reporter) -> Target:
@@ -114,7 +116,8 @@ class Collector:
             workdir=self.work / f"collect{next(self._runs)}", reporter=reporter,
             refresh=artifact.refresh or refresh_requested(),
         )  # fmt: skip
-        return Collected(target, reqs.source, resolver, tuple(wheels))
+        locked = isinstance(reqs, _requirements.LockedSet)
+        return Collected(target, reqs.source, resolver, tuple(wheels), locked=locked)
 
     def _in_container(
         self, artifact: ArtifactConfig, target: Target, reqs: _requirements.Requirements,
@@ -126,8 +129,9 @@ class Collector:
             reporter=self.reporter, refresh=artifact.refresh or refresh_requested(),
         )  # fmt: skip
         return Collected(
-            target, f"{reqs.source} (in a container)", "pip (container)", tuple(wheels), image
-        )
+            target, f"{reqs.source} (in a container)", "pip (container)", tuple(wheels), image,
+            locked=isinstance(reqs, _requirements.LockedSet),
+        )  # fmt: skip
 
 
 def remember_configured(artifact: ArtifactConfig) -> None:

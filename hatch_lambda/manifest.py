@@ -91,14 +91,17 @@ def manifest_data(
     packages: Sequence[PackageEntry],
     removed: Sequence[str],
     archive: ArchiveInfo | None,
+    kept: Sequence[str] = (),
     wheelhouse: dict[str, Any] | None = None,
     judged: Mapping[str, Any] | None = None,
     images: Mapping[str, BuildImage] | None = None,
 ) -> dict[str, Any]:
-    """*judged*: the options the build's audit took into account (``extras``,
-    ``exclude-runtime-provided``, ``layer-files``, ``max-unzipped-size``, ``audit-warn``), so
-    that `hatch-lambda check` judges the artifact as the build did. *images*: in container mode, the
-    image each runtime's wheels were built in (the packages of origin ``container``)."""
+    """*removed*: what the runtime or a layer provides instead, *kept*: what the runtime provides
+    but the bundle keeps, each as ``name version (why)``. *judged*: the options the build's audit
+    took into account (``extras``, ``exclude-runtime-provided``, ``layer-files``,
+    ``max-unzipped-size``, ``audit-warn``), so that `hatch-lambda check` judges the artifact as
+    the build did. *images*: in container mode, the image each runtime's wheels were built in (the
+    packages of origin ``container``)."""
     # No URLs and no timestamps: the manifest must be reproducible and free of credentials.
     data: dict[str, Any] = {
         "hatch-lambda": __version__,
@@ -126,6 +129,7 @@ def manifest_data(
             for p in packages
         ],
         "left-out": list(removed),
+        "kept": list(kept),
         **(judged or {}),
     }
     if images:

@@ -74,6 +74,8 @@ class _Artifact:
     collected: Mapping[str, Collected]
     selected: Mapping[str, tuple[Wheel, ...]]
     left_out: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+    """What the runtime provides, kept in the bundle, with the reason."""
 
 
 class _Builder:
@@ -116,11 +118,15 @@ class _Builder:
         self.reporter.info(f"Building Lambda {label}")
         selections = {rt: self._select(config, collected[rt]) for rt in runtimes}
         left_out = tuple(dict.fromkeys(r for s in selections.values() for r in s.left_out))
+        keeping = tuple(dict.fromkeys(r for s in selections.values() for r in s.kept))
         for line in left_out:
             self.reporter.info(f"  left out {line}")
+        for line in keeping:
+            name_version, _, why = line.partition(" (")
+            self.reporter.info(f"  keeping {name_version}: {why[:-1]}")
         artifact = _Artifact(
             config, artifact_stem(self.project.path, config), label, collected,
-            {rt: s.wheels for rt, s in selections.items()}, left_out,
+            {rt: s.wheels for rt, s in selections.items()}, left_out, keeping,
         )  # fmt: skip
         if config.kind == "wheelhouse":
             return self._wheelhouse(artifact)
@@ -161,11 +167,12 @@ class _Builder:
         runtime = collected.target.runtime.name
         return select(
             collected.wheels,
-            environment=collected.target.marker_environment(),
+            target=collected.target,
             project_wheel=self.project.path,
             extras=config.extras,
             exclude_runtime_provided=config.exclude_runtime_provided,
             layers={n: self.layers[n].dists.get(runtime, {}) for n in config.layers},
+            locked=collected.locked,
         )
 
     def _key(self, artifact: _Artifact) -> str:
@@ -178,7 +185,7 @@ class _Builder:
              for rt, ws in artifact.selected.items()},
             self.project.sha256,
             {n: self.layers[n].dists for n in config.layers},
-            get_reproducible_timestamp(), artifact.left_out,
+            get_reproducible_timestamp(), artifact.left_out, artifact.kept,
         )  # fmt: skip
 
     def _zip(self, artifact: _Artifact, pair: ArtifactPair) -> tuple[BuildResult, str]:
@@ -232,7 +239,7 @@ class _Builder:
             architecture=config.architecture, platforms=first.target.platforms,
             handler=config.handler, layers=config.layers, contents=config.contents,
             requirements_source=first.source, resolver=first.resolver, packages=packages,
-            removed=artifact.left_out, judged=judged_options(
+            removed=artifact.left_out, kept=artifact.kept, judged=judged_options(
                 config, {n: self.layers[n].path.name for n in config.layers}),
             images={rt: c.image for rt, c in artifact.collected.items() if c.image},
             **extra,  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from packaging import tags as _tags
 from packaging.markers import Environment
 
+from ._provided import PROVIDED, Provided
 from .errors import TargetError
 
 
@@ -140,6 +141,11 @@ class Target:
     @property
     def label(self) -> str:
         return f"{self.runtime.name} {self.architecture}"
+
+    @property
+    def provided(self) -> Provided | None:
+        """What the runtime ships of the AWS SDK, at least (hatch_lambda/_provided.py)."""
+        return PROVIDED.get((self.runtime.name, self.architecture))
 
     @property
     def sam_image(self) -> str:

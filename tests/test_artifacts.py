@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from hatch_lambda._provided import PROVIDED
 from support.index import make_wheel
 from support.project import Project, unpack
 from support.pythons import call_handler, find_python, missing
@@ -197,7 +198,12 @@ def test_exclude_runtime_provided_drops_boto3_and_what_only_it_needs(app: Projec
         present
     )
     assert "six" in present  # fx-needs-six needs it too
-    assert "left out boto3 1.40.0 (provided by the runtime)" in proc.stderr
+    floor = PROVIDED[("python3.12", "x86_64")].distributions["boto3"]
+    assert f"left out boto3 1.40.0 (provided by the runtime, which has {floor} or later)" in (
+        proc.stderr
+    )
+    assert "left out python-dateutil 2.9.0 (provided by the runtime)" in proc.stderr
+    assert app.manifest()["kept"] == []
     app.configure({"runtime": "python3.12", "extras": ["aws"]})
     app.build_wheel()
     present = {e.split("-")[0] for e in names(app.only_zip()) if e.endswith(".dist-info/METADATA")}

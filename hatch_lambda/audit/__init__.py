@@ -49,12 +49,14 @@ def audit_bundle(
     closure: bool = True,
     importable: Importable | None = None,
     built_in_image: Collection[str] = (),
+    runtime_provided: bool = False,
 ) -> list[Finding]:
     """Every finding for each runtime's target over the sites it imports from; empty passes.
 
     *facts*: ELF facts by machine (kept per wheel digest); read on demand where not given.
     *roots* names the distributions whose extras were asked for; *provided* the distributions a
-    layer or the runtime supplies (a version, or None for any); *importable* what the handler's
+    layer supplies (a version, or None for any); *runtime_provided*: the runtime's SDK counts, at
+    the version the runtime has; *importable* what the handler's
     code may import besides the bundle; *built_in_image* the distributions built in the
     runtime's build image, whose plain linux tag fits.
     """
@@ -75,7 +77,8 @@ def audit_bundle(
                 owner = site.entries[f.path].owner if f.path in site.entries else None
                 findings.append(replace(f, path=site.prefix + f.path, distribution=owner))
         if closure:
-            findings += check_closure(sites, target, reader, roots=roots, provided=provided or {})
+            findings += check_closure(sites, target, reader, roots=roots, provided=provided or {},
+                                      runtime_provided=runtime_provided)  # fmt: skip
         if handler:
             findings += check_handler(bundle.site_entries(""), handler, reader)
             findings += check_imports(
@@ -107,8 +110,8 @@ class Deployment:
 
     layers: Sequence[LayerContents] = ()
     provided: Mapping[str, str | None] = field(default_factory=dict)
-    """Distributions supplied besides the layers: by the runtime, or by a named layer that was
-    not found (at the version the manifest says it left out)."""
+    """Distributions supplied besides the layers: by a named layer that was not found (at the
+    version the manifest says it left out)."""
     roots: Collection[tuple[str, Collection[str]]] = ()
     closure: bool = True
     runtime_provided: bool = False
@@ -161,6 +164,7 @@ def check_artifact(
         findings += audit_bundle(
             bundle, {runtime: target}, reader=reader, roots=deployment.roots, provided=provided,
             closure=deployment.closure, built_in_image=deployment.built_in_image,
+            runtime_provided=deployment.runtime_provided,
         )  # fmt: skip
         if handler:
             findings += check_handler(whole.site_entries(""), handler, reader)

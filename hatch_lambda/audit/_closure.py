@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from .._markers import holds
 from ..bundle import Reader
-from ..target import Target
+from ..target import RUNTIME_PROVIDED, Target
 from ._finding import Finding, Site
 from ._members import read_headers
 from ._tags import dist_info_files
@@ -43,11 +43,17 @@ def check_closure(
     *,
     roots: Collection[tuple[str, Collection[str]]] = (),
     provided: Mapping[str, str | None] | None = None,
+    runtime_provided: bool = False,
 ) -> list[Finding]:
     """*roots*: distributions whose extras were asked for, as ``(name, extras)``; *provided*:
-    distributions supplied from elsewhere (a layer, the runtime), with a version or None."""
+    distributions a layer supplies, with a version or None; *runtime_provided*: the runtime's
+    SDK counts too, at the version hatch-lambda knows the runtime has at least."""
     dists = _installed(sites, reader)
     supplied = {canonicalize_name(k): v for k, v in (provided or {}).items()}
+    from_runtime: dict[NormalizedName, str | None] = {}
+    if runtime_provided:
+        known = target.provided.distributions if target.provided else {}
+        from_runtime = {n: known.get(n) for n in map(canonicalize_name, RUNTIME_PROVIDED)}
     env = target.marker_environment()
     active: dict[NormalizedName, set[str]] = {name: {""} for name in dists}
     for name, extras in roots:
@@ -77,6 +83,18 @@ def check_closure(
                         "closure", where,
                         f"{name} {version} requires {shown}, and the layer it is deployed with "
                         f"has {dep} {have}",
+                    )  # fmt: skip
+                continue
+            if dep not in dists and dep in from_runtime:
+                floor = from_runtime[dep]
+                if floor is not None and not req.specifier.contains(
+                    Version(floor), prereleases=True
+                ):
+                    findings[(where, dep)] = Finding(
+                        "closure", where,
+                        f"{name} {version} requires {shown}, and {target.runtime.name} provides "
+                        f"{dep} {floor} (at least, as recorded; keep it in the bundle with "
+                        "exclude-runtime-provided = false)",
                     )  # fmt: skip
                 continue
             if dep not in dists:

@@ -18,6 +18,7 @@ def audit_folder(
     handler: str | None = None,
     roots: Collection[tuple[str, Collection[str]]] = (),
     importable: Importable | None = None,
+    runtime_provided: bool = False,
 ) -> list[Finding]:
     runtime = target.runtime.name
     with Reader() as reader:
@@ -27,7 +28,7 @@ def audit_folder(
         )
         return audit_bundle(
             bundle, {runtime: target}, reader=reader, handler=handler, roots=roots,
-            importable=importable,
+            importable=importable, runtime_provided=runtime_provided,
         )  # fmt: skip
 
 
