@@ -68,7 +68,7 @@ def test_unpinned_requirements_are_resolved(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("-e ../other", "editable requirement '../other' cannot go into a Lambda bundle"),
+        ("-e ../other", "the local source ../other is not there"),
         ("--unknown-flag x", "unsupported option '--unknown-flag'"),
         ("foo (bar", "invalid requirement"),
     ],

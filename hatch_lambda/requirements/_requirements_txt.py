@@ -233,7 +233,9 @@ def read_requirements_txt(
         clean.marker = None
         stripped.append(clean)
     return RequirementSet(
-        source=f"{path.name} (not fully pinned, so resolved)",
+        source=f"{path.name} (not fully pinned, so resolved)"
+        if wanted
+        else f"{path.name} (local sources, their dependencies resolved)",
         requirements=tuple(stripped),
         index_url=index,
         extra_index_urls=extra,
