@@ -101,10 +101,8 @@ def load_requirements(
         found = next((project_root / n for n in LOCKFILES if (project_root / n).is_file()), None)
         if shared_lock and (found is None or found.name != "pylock.toml"):
             found = shared_lock
-        if found is None:
-            choice = "project"
-        else:
-            choice = str(found) if found == shared_lock else found.name
+        shared = found is not None and found == shared_lock
+        choice = str(found) if shared else found.name if found else "project"
         reporter.debug(f'requirements = "auto": using {choice}')
     elif choice == "uv.lock" and shared_lock and not (project_root / choice).is_file():
         choice = str(shared_lock)
