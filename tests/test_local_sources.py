@@ -188,8 +188,8 @@ def _lock_files(index_root: Path) -> tuple[str, str]:
 
 
 FORMS = [
-    "hatch-direct-reference", "uv-path-source", "requirements-path", "requirements-editable",
-    "poetry-path-develop", "pipfile-path", "pylock-directory",
+    "hatch-direct-reference", "uv-path-source", "uv-source-project", "requirements-path",
+    "requirements-editable", "poetry-path-develop", "pipfile-path", "pylock-directory",
 ]  # fmt: skip
 
 
@@ -207,8 +207,10 @@ def test_path_dependency_forms(
     if form == "hatch-direct-reference":
         deps = ["fx-shared @ {root:parent:uri}/shared"]
         options["requirements"] = "project"
-    elif form == "uv-path-source":
+    elif form in ("uv-path-source", "uv-source-project"):
         extra = '\n[tool.uv.sources]\nfx-shared = { path = "../shared", editable = true }\n'
+        if form == "uv-source-project":  # no lock: the metadata's fx-shared is the path source
+            options["requirements"] = "project"
     write_service(service, "svc", deps, hook(index_url, "svc", **options), extra)
     if form == "uv-path-source":
         run([uv(), "lock"], service, {**env, "UV_DEFAULT_INDEX": index_url})
