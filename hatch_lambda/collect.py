@@ -105,6 +105,13 @@ class Collector:
         guard_credentials(artifact, reqs, indexes)
         reporter.debug("indexes: " + ", ".join(indexes.urls()) + " (credentials shown as ***)")
         if artifact.container:
+            if reqs.local:
+                names = ", ".join(s.label for s in reqs.local)
+                raise RequirementsError(
+                    f"{reqs.source} names local sources ({names}), and container mode does not "
+                    "build local sources yet. What to do: build without the container, or "
+                    "publish those libraries to an index the container can reach"
+                )
             return self._in_container(artifact, target, reqs, indexes)
         custom = artifact.platform_tags is not None
         resolving = isinstance(reqs, _requirements.RequirementSet) and bool(reqs.requirements)

@@ -25,7 +25,9 @@ class PackageEntry:
     version: str
     wheel: str
     tags: tuple[str, ...]
-    origin: str  # "project", "index", "sdist", or "container": built in the runtime's image
+    origin: str
+    """"project", "index", "sdist", "local" (built from a local source: a workspace member, a
+    path or VCS dependency), or "container": built in the runtime's image."""
     runtimes: tuple[str, ...]
     location: str = ""
     """Where in the archive it went: "" (the root), "python" or "python/lib/python3.X/site-packages"."""
@@ -50,7 +52,7 @@ def package_entries(
             old = entries.get(w.path.name)
             entries[w.path.name] = PackageEntry(
                 w.name, w.version, w.path.name, tuple(sorted(str(t) for t in w.tags)),
-                built if w.built_from_sdist else "index",
+                "local" if w.local else built if w.built_from_sdist else "index",
                 (*old.runtimes, rt) if old else (rt,),
                 locations.get((w.path.name, rt), ""),
             )  # fmt: skip

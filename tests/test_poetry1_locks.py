@@ -332,16 +332,23 @@ def test_metadata_files_of_several_versions_go_to_their_own_pin(tmp_path: Path) 
     assert pin.version == "1.26" and [f.filename for f in pin.files] == ["num-1.26.tar.gz"]
 
 
-def test_a_path_dependency_is_refused_as_before(tmp_path: Path) -> None:
-    _pyproject(tmp_path, 'lib = {path = "../lib", develop = true}')
+def test_a_path_dependency_is_a_local_source_never_a_pin(tmp_path: Path) -> None:
+    # A Poetry 1 path dependency is walked like any other, and built here from its folder.
+    (tmp_path / "lib").mkdir()
+    project = tmp_path / "svc"
+    project.mkdir()
+    _pyproject(project, 'lib = {path = "../lib", develop = true}')
     lock = _lock(
-        tmp_path, _package("lib", "0.1", '\n[package.source]\ntype = "directory"\nurl = "../lib"\n')
+        project,
+        _package(
+            "lib", "0.1", 'develop = true\n\n[package.source]\ntype = "directory"\nurl = "../lib"\n'
+        ),
     )
-    with pytest.raises(
-        RequirementsError,
-        match=r"lib \(poetry\.lock package\[0\]\) comes from a directory source \(\.\./lib\)",
-    ):
-        read(lock)
+    locked = read(lock)
+    assert [p.name for p in locked.pins] == []
+    assert [(s.name, s.location, s.editable) for s in locked.local] == [
+        ("lib", str(tmp_path / "lib"), True)
+    ]
 
 
 @pytest.mark.parametrize(

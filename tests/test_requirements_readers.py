@@ -68,7 +68,7 @@ def test_unpinned_requirements_are_resolved(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("-e ../other", "editable requirement '../other' cannot go into a Lambda bundle"),
+        ("-e ../other", "the local source ../other is not there"),
         ("--unknown-flag x", "unsupported option '--unknown-flag'"),
         ("foo (bar", "invalid requirement"),
     ],
@@ -113,8 +113,8 @@ def test_pipfile_lock_sources_markers_and_groups(tmp_path: Path, monkeypatch) ->
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"git": "https://github.com/x/y.git", "ref": "abc"}, "is a VCS checkout"),
-        ({"path": "../lib", "editable": True}, "is a local path"),
+        ({"hg": "https://hg.example/y", "ref": "abc"}, "is a VCS checkout"),
+        ({"path": "../lib", "editable": True}, "the local source ../lib is not there"),
         ({"version": "*", "markers": "python_version < '3.11'"}, "has no locked version"),
     ],
 )
@@ -139,14 +139,33 @@ def test_a_poetry1_lock_without_its_pyproject_is_refused_with_a_remedy(tmp_path:
                          include_hashes=True, without_urls=False)  # fmt: skip
 
 
-def test_poetry_lock_git_source_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "poetry.lock").write_text(
+def test_pipfile_lock_git_and_path_entries_are_local_sources(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "svc").mkdir()
+    path = pipfile(tmp_path / "svc", {
+        "dep": {"git": "https://github.com/x/y.git", "ref": "abc"},
+        "lib": {"path": "../lib", "editable": True},
+    })  # fmt: skip
+    locked = read_pipfile_lock(path, environment=ENV39, groups=[], project="x")
+    by_name = {s.name: s for s in locked.local}
+    assert not locked.pins
+    assert by_name["dep"].location == "git+https://github.com/x/y.git@abc"
+    assert by_name["lib"].location == str(tmp_path / "lib") and by_name["lib"].editable
+
+
+def test_poetry_lock_git_source_is_a_local_source_and_url_a_clear_error(tmp_path: Path) -> None:
+    lock = tmp_path / "poetry.lock"
+    lock.write_text(
         '[[package]]\nname = "lib"\nversion = "1.0"\ngroups = ["main"]\nfiles = []\n\n'
-        '[package.source]\ntype = "git"\nurl = "https://github.com/x/lib.git"\n\n'
-        '[metadata]\nlock-version = "2.1"\n'
+        '[package.source]\ntype = "git"\nurl = "https://github.com/x/lib.git"\n'
+        'resolved_reference = "0123abc"\n\n[metadata]\nlock-version = "2.1"\n'
     )
-    with pytest.raises(RequirementsError, match="comes from a git source"):
-        read_poetry_lock(tmp_path / "poetry.lock", environment=ENV312, extras=[], groups=[],
+    locked = read_poetry_lock(lock, environment=ENV312, extras=[], groups=[],
+                              include_hashes=True, without_urls=False)  # fmt: skip
+    assert [s.location for s in locked.local] == ["git+https://github.com/x/lib.git@0123abc"]
+    lock.write_text(lock.read_text().replace('type = "git"', 'type = "url"'))
+    with pytest.raises(RequirementsError, match="comes from a url source"):
+        read_poetry_lock(lock, environment=ENV312, extras=[], groups=[],
                          include_hashes=True, without_urls=False)  # fmt: skip
 
 

@@ -17,8 +17,8 @@ from ._finding import Finding, Site
 
 RULES = (
     "archive-entry", "archive-paths", "archive-symlink", "bytecode", "closure", "elf-glibc",
-    "elf-invalid", "elf-machine", "elf-musl", "elf-needs", "handler", "imports", "layers", "size",
-    "wheel-tags", "wheelhouse",
+    "elf-invalid", "elf-machine", "elf-musl", "elf-needs", "handler", "imports", "install-links",
+    "layers", "size", "wheel-tags", "wheelhouse",
 )  # fmt: skip
 
 from ._artifact import OpenedArtifact, open_artifact  # noqa: E402
@@ -29,6 +29,7 @@ from ._facts import ElfFacts  # noqa: E402
 from ._handler import check_handler  # noqa: E402
 from ._imports import Importable, check_imports  # noqa: E402
 from ._layers import LayerContents, layer_modules, read_layer  # noqa: E402
+from ._links import check_install_links  # noqa: E402
 from ._members import check_members, entry_finding, read_headers  # noqa: E402
 from ._modules import top_level_names  # noqa: E402
 from ._size import OTHER_FILES, check_size, distribution_sizes  # noqa: E402
@@ -72,6 +73,7 @@ def audit_bundle(
                 *check_bytecode(
                     site, target, allowed=bytecode_versions or (target.python_version,)
                 ),
+                *check_install_links(site),
             ]
             for f in local:
                 owner = site.entries[f.path].owner if f.path in site.entries else None

@@ -16,6 +16,31 @@ from packaging.utils import NormalizedName
 
 
 @dataclass(frozen=True)
+class LocalSource:
+    """A distribution built here from its source, never looked up on an index: a uv workspace
+    member, a path dependency, a direct reference to a folder or file, a VCS checkout."""
+
+    location: str
+    """An absolute path (a folder, or a wheel or sdist file), or a VCS URL as pip writes it
+    (``git+https://host/repo@REV#subdirectory=lib``)."""
+    where: str
+    """Where it was named, for messages: ``requirements.txt:3``, ``uv.lock packages[2]``."""
+    name: NormalizedName | None = None
+    """Its distribution name when the source says it; a bare path line says it once built."""
+    editable: bool = False
+    """Named as editable (``-e``, ``develop = true``); built as a regular install all the same."""
+
+    @property
+    def is_vcs(self) -> bool:
+        scheme = self.location.split("://", 1)[0]
+        return "://" in self.location and "+" in scheme
+
+    @property
+    def label(self) -> str:
+        return f"{self.name or self.location} ({self.where})"
+
+
+@dataclass(frozen=True)
 class RequirementSet:
     """Requirements with their markers already evaluated for the target (markers removed)."""
 
@@ -24,6 +49,8 @@ class RequirementSet:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
+    local: tuple[LocalSource, ...] = ()
+    """Built here from source; their names are never resolved on an index."""
 
     def lines(self) -> list[str]:
         return [str(r) for r in self.requirements]
@@ -63,6 +90,8 @@ class LockedSet:
     """The index the lock names as its primary source, if any; ``index-url`` overrides it."""
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
+    local: tuple[LocalSource, ...] = ()
+    """Built here from source; the lock's pins never include them."""
 
 
 Requirements = Union[RequirementSet, LockedSet]
@@ -72,6 +101,7 @@ from ._project import from_project_wheel  # noqa: E402
 
 __all__ = [
     "LOCKFILES",
+    "LocalSource",
     "LockedFile",
     "LockedSet",
     "Pin",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Collection
 from pathlib import Path
@@ -14,7 +15,8 @@ from packaging.utils import canonicalize_name
 
 from .._report import Reporter
 from ..errors import RequirementsError
-from . import LockedSet, RequirementSet
+from . import LocalSource, LockedSet, RequirementSet
+from ._local import from_requirement
 from ._markers import applies
 from ._pipfile import read_pipfile_lock
 from ._poetry import read_poetry_lock
@@ -22,6 +24,7 @@ from ._project import from_project_wheel, project_name
 from ._pylock import read_pylock
 from ._requirements_txt import read_requirements_txt
 from ._uvlock import read_uv_lock
+from ._workspace import Workspace, find_workspace, uv_sources
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,23 +86,31 @@ def load_requirements(
     poetry_without_urls: bool,
     reporter: Reporter,
 ) -> RequirementSet | LockedSet:
-    """Read the requirements named by *choice* (``auto``, ``project``, a lockfile or a path)."""
+    """Read the requirements named by *choice* (``auto``, ``project``, a lockfile or a path).
+
+    A member of a uv workspace has the workspace root's ``uv.lock`` where a project has its own
+    (after ``pylock.toml``, before the others); read for this member alone.
+    """
+    workspace = find_workspace(project_root)
+    shared_lock = (
+        workspace.lock
+        if workspace and workspace.root != project_root.resolve() and workspace.lock.is_file()
+        else None
+    )
     if choice == "auto":
         found = next((project_root / n for n in LOCKFILES if (project_root / n).is_file()), None)
-        choice = found.name if found else "project"
+        if shared_lock and (found is None or found.name != "pylock.toml"):
+            found = shared_lock
+        shared = found is not None and found == shared_lock
+        choice = str(found) if shared else found.name if found else "project"
         reporter.debug(f'requirements = "auto": using {choice}')
+    elif choice == "uv.lock" and shared_lock and not (project_root / choice).is_file():
+        choice = str(shared_lock)
     if choice == "project":
-        reqs = from_project_wheel(project_wheel, extras=extras, environment=environment)
-        extra = _project_groups(project_root, groups, environment)
-        if extra:
-            for r in extra:
-                r.marker = None
-            merged = {str(r): r for r in (*reqs.requirements, *extra)}
-            reqs = RequirementSet(
-                source=f"{reqs.source} and groups {', '.join(groups)}",
-                requirements=tuple(merged[k] for k in sorted(merged)),
-            )
-        return reqs
+        return _from_project(
+            project_wheel, project_root=project_root, workspace=workspace, extras=extras,
+            groups=groups, environment=environment,
+        )  # fmt: skip
 
     path = Path(choice) if Path(choice).is_absolute() else project_root / choice
     if not path.is_file():
@@ -114,10 +125,16 @@ def load_requirements(
             path, environment=environment, extras=extras, groups=groups or None, project=project
         )
     if kind == "uv":
-        return read_uv_lock(
+        member = project_root if shared_lock and path == shared_lock else None
+        locked = read_uv_lock(
             path, environment=environment, extras=extras, groups=groups, project=project,
-            reporter=reporter,
+            reporter=reporter, member=member,
         )  # fmt: skip
+        if member is not None and workspace is not None:
+            return dataclasses.replace(
+                locked, source=f"uv.lock of the workspace at {workspace.root}"
+            )
+        return locked
     if kind == "poetry":
         return read_poetry_lock(
             path, environment=environment, extras=extras, groups=groups,
@@ -130,6 +147,39 @@ def load_requirements(
     if groups:
         reporter.warning(f"{path.name} has no groups; {_ignored('group', groups)}")
     return read_requirements_txt(path, environment=environment, project=canonicalize_name(project))
+
+
+def _from_project(
+    wheel: Path,
+    *,
+    project_root: Path,
+    workspace: Workspace | None,
+    extras: Collection[str],
+    groups: Collection[str],
+    environment: Environment,
+) -> RequirementSet:
+    """The wheel's requirements (and groups); those a direct reference to a folder, a file or a
+    VCS URL names, or ``[tool.uv.sources]`` gives a workspace member, a path or a git source,
+    are local sources: built here, never looked up on an index."""
+    reqs = from_project_wheel(wheel, extras=extras, environment=environment)
+    extra = _project_groups(project_root, groups, environment)
+    for r in extra:
+        r.marker = None
+    merged = {str(r): r for r in (*reqs.requirements, *extra)}
+    sources = uv_sources(project_root, workspace)
+    kept: list[Requirement] = []
+    local: dict[str, LocalSource] = {}
+    for key in sorted(merged):
+        req = merged[key]
+        name = canonicalize_name(req.name)
+        where = f"the requirement {key!r}"
+        found = from_requirement(req, where, base=project_root) or sources.get(name)
+        if found is not None:
+            local.setdefault(name, found)
+        else:
+            kept.append(req)
+    source = reqs.source + (f" and groups {', '.join(groups)}" if extra else "")
+    return RequirementSet(source=source, requirements=tuple(kept), local=tuple(local.values()))
 
 
 def _ignored(what: str, names: Collection[str]) -> str:

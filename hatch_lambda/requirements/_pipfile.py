@@ -11,7 +11,8 @@ from packaging.markers import Environment, InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 
 from ..errors import RequirementsError
-from . import LockedFile, LockedSet, Pin
+from . import LocalSource, LockedFile, LockedSet, Pin
+from ._local import file_url_path, from_path
 from ._markers import applies
 from ._shape import Shape, load_json
 
@@ -41,13 +42,14 @@ def read_pipfile_lock(
         raise RequirementsError(f"{path.name} has no {missing!r} category; it has {known}")
 
     pins: dict[str, Pin] = {}
+    local: dict[str, LocalSource] = {}
     for section in sections:
         for raw_name, raw in sorted(shape.check(data[section], dict, section).items()):
             here = f"{section}.{raw_name}"
             where = f"{path.name} {here}"
             entry: dict[str, Any] = shape.check(raw, dict, here)
             name = canonicalize_name(raw_name)
-            if name == canonicalize_name(project) or name in pins:
+            if name == canonicalize_name(project) or name in pins or name in local:
                 continue
             markers = shape.get(entry, "markers", str, here, "")
             try:
@@ -57,6 +59,10 @@ def read_pipfile_lock(
             if not applies(marker, environment, where=where):
                 continue
             sha256 = _sha256(shape, entry, here)
+            found = _local(shape, entry, here, where=where, name=name, base=path.parent)
+            if found is not None:
+                local[name] = found
+                continue
             if "version" not in entry:
                 url = shape.get(entry, "file", str, here, "")
                 if url:
@@ -65,12 +71,12 @@ def read_pipfile_lock(
                     continue
                 kind = (
                     "a VCS checkout"
-                    if any(k in entry for k in ("git", "hg", "svn", "bzr"))
-                    else "a local path"
+                    if any(k in entry for k in ("hg", "svn", "bzr"))
+                    else "an entry without a version, path or file"
                 )
                 raise RequirementsError(
-                    f"{where} is {kind}; hatch-lambda bundles released wheels and sdists. "
-                    "Depend on a release instead."
+                    f"{where} is {kind}; hatch-lambda bundles released wheels and sdists, "
+                    "folders and git checkouts. Depend on a release instead."
                 )
             version = shape.need(entry, "version", str, here)
             if not version.startswith("=="):
@@ -89,7 +95,29 @@ def read_pipfile_lock(
         pins=tuple(pins.values()),
         index_url=urls[0] if urls else None,
         extra_index_urls=tuple(urls[1:]),
+        local=tuple(local.values()),
     )
+
+
+def _local(
+    shape: Shape, entry: dict[str, Any], here: str, *, where: str, name: str, base: Path
+) -> LocalSource | None:
+    """A ``path`` entry (``editable`` too), a ``file`` naming a local file, or a ``git`` entry."""
+    editable = shape.get(entry, "editable", bool, here, False)
+    folder = shape.get(entry, "path", str, here, "")
+    if folder:
+        return from_path(folder, where, base=base, name=name, editable=editable)
+    file = shape.get(entry, "file", str, here, "")
+    if file.lower().startswith("file:") and file_url_path(file, where).is_dir():
+        return from_path(str(file_url_path(file, where)), where, base=base, name=name)
+    git = shape.get(entry, "git", str, here, "")
+    if git:
+        ref = shape.get(entry, "ref", str, here, "")
+        url = git if git.startswith("git+") else f"git+{git}"
+        sub = shape.get(entry, "subdirectory", str, here, "")
+        location = url + (f"@{ref}" if ref else "") + (f"#subdirectory={sub}" if sub else "")
+        return LocalSource(location, where, canonicalize_name(name), editable)
+    return None
 
 
 def _sources(shape: Shape, data: dict[str, Any]) -> dict[str, str]:

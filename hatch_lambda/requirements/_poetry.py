@@ -23,7 +23,8 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from ..errors import RequirementsError
-from . import LockedFile, LockedSet, Pin
+from . import LocalSource, LockedFile, LockedSet, Pin
+from ._local import from_path
 from ._markers import applies
 from ._poetry_graph import locked_packages, project_roots, walk
 from ._poetry_hash import check_content_hash, poetry_writer
@@ -76,6 +77,7 @@ def read_poetry_lock(
         hashes = {}
     index_urls: list[str] = []
     pins = []
+    local: list[LocalSource] = []
     for i, package in chosen:
         here = f"package[{i}]"
         where = f"{path.name} {here}"
@@ -84,7 +86,10 @@ def read_poetry_lock(
         source = shape.get(package, "source", dict, here, {})
         kind = shape.get(source, "type", str, f"{here}.source", "")
         url = shape.get(source, "url", str, f"{here}.source", "")
-        if kind in ("git", "directory", "file", "url"):
+        if kind in ("directory", "file", "git"):
+            local.append(_local(shape, package, source, here, where=where, base=path.parent))
+            continue
+        if kind == "url":
             raise RequirementsError(
                 f"{name} ({where}) comes from a {kind} source ({url}); hatch-lambda bundles "
                 "wheels and sdists from an index. Publish it, or depend on a release."
@@ -106,6 +111,7 @@ def read_poetry_lock(
         pins=tuple(pins),
         index_url=index_urls[0] if index_urls else None,
         extra_index_urls=tuple(index_urls[1:]),
+        local=tuple(local),
     )
 
 
@@ -261,6 +267,24 @@ def _file_version(filename: str) -> Version | None:
         return parse_sdist_filename(filename)[1]
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
         return None
+
+
+def _local(
+    shape: Shape, package: dict[str, Any], source: dict[str, Any], here: str, *, where: str,
+    base: Path,
+) -> LocalSource:  # fmt: skip
+    """A path dependency (``develop = true`` too: a bundle holds the code, never a link to it),
+    or a git dependency at the commit the lock resolved."""
+    name = canonicalize_name(shape.need(package, "name", str, here))
+    url = shape.get(source, "url", str, f"{here}.source", "")
+    if shape.get(source, "type", str, f"{here}.source", "") != "git":
+        editable = shape.get(package, "develop", bool, here, False)
+        return from_path(url, where, base=base, name=name, editable=editable)
+    commit = shape.get(source, "resolved_reference", str, f"{here}.source", "")
+    commit = commit or shape.get(source, "reference", str, f"{here}.source", "")
+    location = f"git+{url}" + (f"@{commit}" if commit else "")
+    sub = shape.get(source, "subdirectory", str, f"{here}.source", "")
+    return LocalSource(location + (f"#subdirectory={sub}" if sub else ""), where, name)
 
 
 def _files(

@@ -11,7 +11,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import RequirementsError
-from . import LockedFile, LockedSet, Pin
+from . import LocalSource, LockedFile, LockedSet, Pin
+from ._local import from_path
 from ._markers import evaluate
 from ._shape import Shape, load_toml
 
@@ -48,11 +49,15 @@ def pins_from_pylock(
     extras: Collection[str] = (),
     groups: Collection[str] | None = None,
     skip: Iterable[str] = (),
+    local: list[LocalSource] | None = None,
+    base: Path | None = None,
 ) -> list[Pin]:
     """The packages of *lock* that the target needs, each with every file the lock offers.
 
     Marker, extras and groups follow PEP 751's selection rules; the file itself is chosen later
     against the target's tags, for all packages at once, so every problem is reported together.
+    Directory, VCS and local archive entries go to *local* (relative paths from *base*, the
+    lock's folder); without *local* they are refused.
     """
     python = Version(environment["python_full_version"])
     if lock.requires_python and python not in lock.requires_python:
@@ -78,6 +83,10 @@ def pins_from_pylock(
                 f"{package.name} ({here}) requires Python {package.requires_python}, and the "
                 f"target runs {environment['python_version']}"
             )
+        source = _local_source(package, here, base) if local is not None and base else None
+        if source is not None and local is not None:
+            local.append(source)
+            continue
         if package.vcs or package.directory or package.archive:
             kind = (
                 "a VCS checkout"
@@ -106,6 +115,31 @@ def pins_from_pylock(
     return pins
 
 
+def _local_source(package: Package, where: str, base: Path) -> LocalSource | None:
+    if package.directory is not None:
+        directory = package.directory
+        path = str(directory.path)
+        if directory.subdirectory:
+            path = str(Path(path) / directory.subdirectory)
+        return from_path(path, where, base=base, name=package.name,
+                         editable=bool(directory.editable))  # fmt: skip
+    if package.vcs is not None:
+        vcs = package.vcs
+        if vcs.type != "git":
+            raise RequirementsError(
+                f"{package.name} ({where}) is locked to a {vcs.type} checkout; only git "
+                "checkouts are built. Depend on a release, or on a git repository"
+            )
+        url = vcs.url or (Path(base, vcs.path).resolve().as_uri() if vcs.path else "")
+        location = f"git+{url}@{vcs.commit_id}"
+        if vcs.subdirectory:
+            location += f"#subdirectory={vcs.subdirectory}"
+        return LocalSource(location, where, package.name)
+    if package.archive is not None and package.archive.path and not package.archive.url:
+        return from_path(str(package.archive.path), where, base=base, name=package.name)
+    return None
+
+
 def read_pylock(
     path: Path,
     *,
@@ -114,11 +148,13 @@ def read_pylock(
     groups: Collection[str] | None,
     project: str,
     source: str | None = None,
+    base: Path | None = None,
 ) -> LockedSet:
     name = source or path.name
     lock = load_pylock(path)
+    local: list[LocalSource] = []
     pins = pins_from_pylock(
         lock, where=name, environment=environment, extras=extras, groups=groups,
-        skip=[project],
+        skip=[project], local=local, base=base or path.parent,
     )  # fmt: skip
-    return LockedSet(source=name, pins=tuple(pins))
+    return LockedSet(source=name, pins=tuple(pins), local=tuple(local))

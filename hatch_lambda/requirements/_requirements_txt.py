@@ -4,7 +4,9 @@ pip has no public parser for this format and the libraries that copy pip's priva
 behind it; hatch-lambda needs only the subset below, so it parses that subset itself:
 requirements, `--hash`, `-r`/`--requirement`, `-c` (ignored: constraints do not add packages),
 `-i`/`--index-url`, `--extra-index-url`, `-f`/`--find-links`, `${VAR}` expansion, line
-continuations and comments. Editable and path requirements of the project itself are skipped.
+continuations and comments. Editable and path requirements of the project itself are skipped;
+other path, ``-e`` and VCS lines (and ``name @ file://`` or ``git+`` references) are local
+sources, built here (``-e`` as a regular install), never looked up on an index.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import RequirementsError
-from . import LockedFile, LockedSet, Pin, RequirementSet
+from . import LocalSource, LockedFile, LockedSet, Pin, RequirementSet
+from ._local import from_path, from_requirement, from_url, is_vcs_url, looks_like_path
 from ._markers import applies
 from ._text import decode
 
@@ -41,6 +44,16 @@ class _Parsed:
     index_urls: list[str] = field(default_factory=list)
     extra_index_urls: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
+    local: list[LocalSource] = field(default_factory=list)
+    local_references: list[tuple[Requirement, LocalSource]] = field(default_factory=list)
+    """``name @ file://...`` and ``name @ git+...``: local once their marker holds."""
+
+    def add(self, req: Requirement, hashes: list[str], where: str, base: Path) -> None:
+        local = from_requirement(req, where, base=base, archives=False)
+        if local is not None:
+            self.local_references.append((req, local))
+        else:
+            self.requirements.append((req, hashes, where))
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -110,10 +123,7 @@ def _parse(
             elif option in ("-e", "--editable"):
                 if value in (".", "./") or canonicalize_name(value.rsplit("=", 1)[-1]) == project:
                     continue  # the project itself: its wheel is the one Hatch just built
-                raise RequirementsError(
-                    f"{where}: editable requirement {value!r} cannot go into a Lambda bundle; "
-                    "depend on a built release instead"
-                )
+                _local(value, path, where, project, parsed, editable=True)
             elif option in _IGNORED_OPTIONS:
                 continue
             else:
@@ -123,7 +133,8 @@ def _parse(
                     "pip's install preferences)"
                 )
             continue
-        if words[0] in (".", "./"):
+        if is_vcs_url(words[0]) or looks_like_path(words[0]):
+            _local(words[0], path, where, project, parsed)
             continue
         hashes = [w.split("=", 1)[1] for w in words[1:] if w.startswith("--hash=")]
         hashes += [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--hash"]
@@ -137,7 +148,40 @@ def _parse(
             ) from exc
         if canonicalize_name(req.name) == project:
             continue
-        parsed.requirements.append((req, hashes, where))
+        parsed.add(req, hashes, where, path.parent)
+
+
+def _local(
+    value: str, path: Path, where: str, project: str, parsed: _Parsed, *, editable: bool = False
+) -> None:
+    """A path or VCS line (``-e`` or not): a local source, unless it is the project itself."""
+    url, _, marker = value.partition(";")
+    url = url.strip()
+    if url in (".", "./"):
+        return  # the project itself: its wheel is the one Hatch just built
+    if is_vcs_url(url):
+        source = from_url(url, where, editable=editable, base=path.parent)
+    elif looks_like_path(url) or url.lower().startswith("file:"):
+        source = (
+            from_url(url, where, editable=editable, base=path.parent)
+            if url.lower().startswith("file:")
+            else from_path(url, where, base=path.parent, editable=editable)
+        )
+    else:
+        raise RequirementsError(
+            f"{where}: -e {value!r} names neither a folder nor a VCS URL; write -e ./path or "
+            "-e git+https://host/repo@REV#egg=NAME, or drop the -e for a release"
+        )
+    if source is None:
+        return
+    if source.name == project or (not source.is_vcs and Path(source.location) == path.parent):
+        return  # the project itself: its wheel is the one Hatch just built
+    if marker.strip():
+        raise RequirementsError(
+            f"{where}: a marker on a path or VCS line ({value!r}) is not supported; "
+            "remove the marker"
+        )
+    parsed.local.append(source)
 
 
 def _pinned_version(req: Requirement) -> str | None:
@@ -158,9 +202,15 @@ def read_requirements_txt(
         for req, hashes, where in parsed.requirements
         if applies(req.marker, environment, req.extras, where=where)
     ]
+    local = [
+        *parsed.local,
+        *(s for r, s in parsed.local_references if applies(r.marker, environment, r.extras,
+                                                             where=s.where)),
+    ]  # fmt: skip
     index = parsed.index_urls[-1] if parsed.index_urls else None
     extra = tuple(parsed.extra_index_urls)
-    if all(_pinned_version(r) or r.url for r, _, _ in wanted):
+    # Local sources alone are resolved: their dependencies are listed nowhere else.
+    if (wanted or not local) and all(_pinned_version(r) or r.url for r, _, _ in wanted):
         pins = []
         for req, hashes, where in wanted:
             sha256 = frozenset(h.split(":", 1)[1] for h in hashes if h.startswith("sha256:"))
@@ -175,7 +225,7 @@ def read_requirements_txt(
             )
         return LockedSet(
             source=path.name, pins=tuple(pins), index_url=index, extra_index_urls=extra,
-            find_links=tuple(parsed.find_links),
+            find_links=tuple(parsed.find_links), local=tuple(local),
         )  # fmt: skip
     stripped = []
     for req, _, _ in wanted:
@@ -183,9 +233,12 @@ def read_requirements_txt(
         clean.marker = None
         stripped.append(clean)
     return RequirementSet(
-        source=f"{path.name} (not fully pinned, so resolved)",
+        source=f"{path.name} (not fully pinned, so resolved)"
+        if wanted
+        else f"{path.name} (local sources, their dependencies resolved)",
         requirements=tuple(stripped),
         index_url=index,
         extra_index_urls=extra,
         find_links=tuple(parsed.find_links),
+        local=tuple(local),
     )

@@ -105,7 +105,11 @@ def read_uv_lock(
     groups: Collection[str],
     project: str,
     reporter: Reporter,
+    member: Path | None = None,
 ) -> LockedSet:
+    """The pins of *path* for *project*; with *member* (the project's folder in the workspace
+    *path* locks), only what that member needs: its dependencies, extras and groups, with the
+    other members it uses as local sources."""
     from ..wheelhouse._uv import find_uv
 
     uv = find_uv()
@@ -118,16 +122,19 @@ def read_uv_lock(
         out = tmp / "pylock.toml"
         argv = [
             uv, "export", "--frozen", "--format", "pylock.toml", "--output-file", str(out),
-            "--no-emit-project", "--no-emit-workspace", "--no-editable", "--no-default-groups",
+            "--no-emit-project", "--no-editable", "--no-default-groups",
             "--no-header", "--quiet", "--no-progress",
         ]  # fmt: skip
+        if member is not None:
+            argv += ["--package", project]
         for extra in extras:
             argv += ["--extra", extra]
         for group in groups:
             argv += ["--group", group]
         try:
             run(
-                argv, what=f"exporting {path.name} with uv", reporter=reporter, cwd=path.parent,
+                argv, what=f"exporting {path.name} with uv", reporter=reporter,
+                cwd=member or path.parent,
                 env={"UV_PYTHON_DOWNLOADS": "never"},
             )  # fmt: skip
         except ToolError as exc:

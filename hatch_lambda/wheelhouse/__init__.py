@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from packaging.pylock import Pylock
-from packaging.utils import parse_sdist_filename, parse_wheel_filename
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from .._report import Reporter, counted, timed
 from ..cache import REFRESH_ENV, cache_key, verified_file
 from ..errors import ResolutionError, ToolError, WheelSelectionError
-from ..requirements import LockedSet, Pin, Requirements, RequirementSet
+from ..requirements import LocalSource, LockedSet, Pin, Requirements, RequirementSet
+from ..requirements._local import from_requirement
+from ..requirements._markers import evaluate
+from ..requirements._project import read_wheel_metadata
 from ..requirements._pylock import pins_from_pylock
 from ..target import Target
 from . import _pip, _uv
@@ -23,6 +28,7 @@ from ._fetch import fetch
 from ._held_back import HeldBack
 from ._indexes import Indexes, strip_credentials
 from ._kept import keep_wheels, kept_wheels
+from ._local import build_local
 from ._locate import locate
 from ._retry import packages_needing_sdists
 from ._sdist import build_wheel
@@ -113,8 +119,98 @@ def build_wheelhouse(
     resolver and its version and the indexes (without credentials). Locked requirements reuse it
     whenever the lock is unchanged; ranges reuse the last resolution until they change, or until
     a refresh is asked for (``refresh = true``, ``HATCH_LAMBDA_REFRESH=1``).
+
+    Local sources are built first (``_local``, kept by the digest of their files); their names
+    are never resolved nor fetched from an index, and what they require is resolved with the
+    rest when the requirements are ranges (a lock already holds it).
     """
-    key = _cache_key(requirements, target, indexes, resolver, custom_platforms)
+    local: list[Wheel] = []
+    sources = list(requirements.local)
+    while sources:  # a local source may name another by a direct reference in its metadata
+        local += build_local(
+            sources, target, indexes, use_uv=resolver != "pip",
+            workdir=workdir / f"local{len(local)}", reporter=reporter, refresh=refresh,
+        )  # fmt: skip
+        sources = _referenced(local, target)
+    skip = local_names(local)
+    if local:
+        requirements = _without_local(requirements, local, target)
+    index_wheels = _index_wheels(requirements, target, indexes, resolver=resolver,
+                                 custom_platforms=custom_platforms, workdir=workdir,
+                                 reporter=reporter, refresh=refresh, skip=skip)  # fmt: skip
+    return sorted([*local, *index_wheels], key=lambda w: canonicalize_name(w.name))
+
+
+def _requires(wheel: Wheel, target: Target) -> list[Requirement]:
+    """What a local wheel requires on the target (no extras), markers removed."""
+    _, lines, _ = read_wheel_metadata(wheel.path)
+    environment = {**target.marker_environment(), "extra": ""}
+    wanted = []
+    for line in lines:
+        where = f"{wheel.name} {wheel.version}'s requirement {line!r}"
+        try:
+            req = Requirement(line)
+        except InvalidRequirement as exc:
+            raise ResolutionError(f"{where} is not valid: {exc}") from exc
+        if req.marker is None or evaluate(req.marker, environment, where=where):
+            req.marker = None
+            wanted.append(req)
+    return wanted
+
+
+def _referenced(local: list[Wheel], target: Target) -> list[LocalSource]:
+    """Local sources the built wheels name by a direct reference, not built yet."""
+    names = local_names(local)
+    found: dict[str, LocalSource] = {}
+    for wheel in local:
+        for req in _requires(wheel, target):
+            name = canonicalize_name(req.name)
+            if name in names or name in found:
+                continue
+            source = from_requirement(req, f"{wheel.name} {wheel.version}'s requirements",
+                                      base=wheel.path.parent)  # fmt: skip
+            if source is not None:
+                found[name] = source
+    return list(found.values())
+
+
+def local_names(wheels: Collection[Wheel]) -> frozenset[str]:
+    return frozenset(canonicalize_name(w.name) for w in wheels)
+
+
+def _without_local(requirements: Requirements, local: list[Wheel], target: Target) -> Requirements:
+    """*requirements* with nothing of the local sources' names left for an index, and, for
+    ranges, with what the local sources require (a lock holds that already)."""
+    names = local_names(local)
+    if isinstance(requirements, LockedSet):
+        pins = tuple(p for p in requirements.pins if p.name not in names)
+        return dataclasses.replace(requirements, pins=pins, local=())
+    wanted = {
+        str(r): r for r in requirements.requirements if canonicalize_name(r.name) not in names
+    }
+    for wheel in local:
+        for req in _requires(wheel, target):
+            if canonicalize_name(req.name) not in names:
+                wanted.setdefault(str(req), req)
+    return dataclasses.replace(
+        requirements, requirements=tuple(wanted[k] for k in sorted(wanted)), local=()
+    )
+
+
+def _index_wheels(
+    requirements: Requirements,
+    target: Target,
+    indexes: Indexes,
+    *,
+    resolver: str,
+    custom_platforms: bool,
+    workdir: Path,
+    reporter: Reporter,
+    refresh: bool,
+    skip: frozenset[str],
+) -> list[Wheel]:
+    """The wheels from the index (or the kept ones); *skip*: the names local sources provide."""
+    key = _cache_key(requirements, target, indexes, resolver, custom_platforms, skip=skip)
     cached = None if refresh else kept_wheels("wheelhouse", key, reporter)
     if cached is not None:
         what = "this lock" if isinstance(requirements, LockedSet) else "these requirements"
@@ -125,14 +221,15 @@ def build_wheelhouse(
         return cached
     wheels = _build_wheelhouse(
         requirements, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
-        workdir=workdir, reporter=reporter, refresh=refresh,
+        workdir=workdir, reporter=reporter, refresh=refresh, skip=skip,
     )  # fmt: skip
     return keep_wheels("wheelhouse", key, wheels, reporter)
 
 
 def _cache_key(
-    requirements: Requirements, target: Target, indexes: Indexes, resolver: str, custom: bool
-) -> str:
+    requirements: Requirements, target: Target, indexes: Indexes, resolver: str, custom: bool,
+    *, skip: frozenset[str],
+) -> str:  # fmt: skip
     if isinstance(requirements, RequirementSet):
         backend = choose_resolver(resolver, custom_platforms=custom)
         what: object = {"resolve": requirements.lines(), "resolver": _resolver_version(backend)}
@@ -140,8 +237,11 @@ def _cache_key(
         what = {"lock": [(p.name, p.version, sorted(p.sha256), [f.filename for f in p.files])
                          for p in requirements.pins]}  # fmt: skip
     urls = [strip_credentials(u) for u in indexes.urls()]
-    return cache_key("wheelhouse", what, target.runtime.name, target.architecture,
-                     list(target.platforms), urls)  # fmt: skip
+    parts: list[object] = [what, target.runtime.name, target.architecture, list(target.platforms),
+                           urls]  # fmt: skip
+    if skip:  # only then: keys of builds without local sources stay as they were
+        parts.append(sorted(skip))
+    return cache_key("wheelhouse", *parts)
 
 
 def _resolver_version(backend: str) -> str:
@@ -187,6 +287,7 @@ def _build_wheelhouse(
     workdir: Path,
     reporter: Reporter,
     refresh: bool,
+    skip: frozenset[str],
 ) -> list[Wheel]:
     if isinstance(requirements, RequirementSet):
         lines = requirements.lines()
@@ -202,9 +303,11 @@ def _build_wheelhouse(
                 backend, requirements=lines, target=target, indexes=indexes,
                 workdir=workdir / "resolve", reporter=reporter, refresh=refresh,
             )  # fmt: skip
+        # A released package that requires a name a local source provides gets the local build.
         pins = pins_from_pylock(
-            lock, where=f"{backend}'s resolution", environment=target.marker_environment()
-        )
+            lock, where=f"{backend}'s resolution", environment=target.marker_environment(),
+            skip=skip,
+        )  # fmt: skip
         if not pins:
             return []
         # Looked up while the wheels download; a lock's versions are its author's choice.

@@ -22,6 +22,8 @@ class Wheel:
     """Taken from the cache by a reused wheelhouse, and not yet checked against *known_sha256*:
     ``verify_kept`` does that, only when its bytes are needed (a rebuild where nothing changed
     reuses its artifact without reading any wheel)."""
+    local: bool = False
+    """Built here from a local source (a workspace member, a path or VCS dependency)."""
 
     @property
     def tags(self) -> frozenset[Tag]:
