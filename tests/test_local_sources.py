@@ -19,7 +19,7 @@ import pytest
 
 from hatch_lambda.audit import check_artifact
 from hatch_lambda.target import resolve_target
-from support.project import clean_env
+from support.project import Project, clean_env
 from support.pythons import call_handler, find_python, missing
 from support.zips import make_zip
 
@@ -299,3 +299,17 @@ def test_install_links_rule_fails_pth_and_egg_link(tmp_path: Path) -> None:
     assert not report.passed
     warned = check_artifact(path, target, warn=["install-links"])
     assert warned.passed and len(warned.warnings) == 2
+
+
+def test_a_wheels_pth_file_is_left_out_and_the_build_passes(app: Project) -> None:
+    # Lambda never reads a .pth file from its folders: the wheel's own is inert there.
+    (app.path / "requirements.txt").write_text("fx-with-pth==1.0\n")
+    app.configure({"runtime": "python3.12", "requirements": "requirements.txt",
+                   "contents": "dependencies"})  # fmt: skip
+    proc = app.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stderr
+    names = members(app.only_zip())
+    assert "fx_with_pth/__init__.py" in names
+    assert not [n for n in names if n.endswith(".pth")], names
+    record = zipfile.ZipFile(app.only_zip()).read("fx_with_pth-1.0.dist-info/RECORD").decode()
+    assert ".pth" not in record

@@ -10,8 +10,11 @@ import pathspec
 from ._entries import Distribution
 
 # Bytecode is never shipped unless compiled for the target on purpose: a wheel's own .pyc files
-# were made by some other interpreter. The rest are folders no bundle should carry.
-DEFAULT_EXCLUDES = ("__pycache__/", "*.pyc", "*.pyo", ".venv/", ".git/")
+# were made by some other interpreter. Lambda's folders are on sys.path through PYTHONPATH, never
+# as site directories, so a wheel's top-level .pth (setuptools' distutils-precedence.pth, a
+# namespace package's -nspkg.pth) is never read there: it is left out, and the install-links
+# rule guards what else would bring one. The rest are folders no bundle should carry.
+DEFAULT_EXCLUDES = ("__pycache__/", "*.pyc", "*.pyo", "/*.pth", "/*.egg-link", ".venv/", ".git/")
 
 # `slim = true`: what does not run. Folders named tests/test inside a package (never at the top,
 # where such a name would be a package of its own), type stubs, and C/Cython sources that some
