@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._report import Reporter
 from ._subprocess import run
-from .cache import cache_key, load_json, store_json
+from .cache import cache_key, evict, load_json, refresh_requested, store_json
 from .errors import ToolError
 from .target import RUNTIMES
 
@@ -27,6 +28,7 @@ PYTHON_ENV = (
 )
 _PROBE = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
 _TRUE = ("1", "true", "yes", "on")
+_RETRY_DOWNLOAD = 24 * 3600  # seconds after a failed download before uv is asked again
 
 
 def _variable(version: str) -> str:
@@ -148,6 +150,18 @@ def _uv_install(uv: str, version: str, reporter: Reporter) -> str | None:
         return None
     if version in _not_downloaded:  # tried in this build already
         return None
+    # A download that failed (no network, no access to GitHub) is not tried again for a day:
+    # each build would wait for it, and say the same.
+    failed = cache_key("python-download", version)
+    known = load_json("python-download", failed)
+    if isinstance(known, dict) and not refresh_requested():
+        since = time.time() - float(known.get("at", 0))
+        if 0 <= since < _RETRY_DOWNLOAD:
+            _not_downloaded[version] = (
+                f"{known.get('reason')}, {since / 3600:.1f} hours ago; tried again a day later, "
+                "or with HATCH_LAMBDA_REFRESH=1"
+            )
+            return None
     reporter.waiting(
         f"Downloading CPython {version} with uv to compile bytecode (uv python install {version})"
     )
@@ -155,9 +169,11 @@ def _uv_install(uv: str, version: str, reporter: Reporter) -> str | None:
         run([uv, "python", "install", "--no-bin", "--no-progress", version],
             what=f"installing CPython {version} with uv", reporter=reporter)  # fmt: skip
     except ToolError as exc:
-        last = str(exc).strip().splitlines()[-1].strip()
-        _not_downloaded[version] = f"uv python install {version} failed: {last}"
+        reason = f"uv python install {version} failed: {str(exc).strip().splitlines()[-1].strip()}"
+        _not_downloaded[version] = reason
+        store_json("python-download", failed, {"at": time.time(), "reason": reason})
         return None
+    evict("python-download", failed)
     python = _uv_find(uv, version)
     if python is None:
         _not_downloaded[version] = f"uv python install {version} left no CPython {version}"
