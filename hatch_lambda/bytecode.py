@@ -203,11 +203,14 @@ def _compile_missing(
         reporter.debug(f"  compiled {json.dumps(record)}", level=2)
 
 
+# A pool of processes (workers=0: one per CPU) pays for itself only with many modules; a
+# code-only rebuild compiles a handful.
 _COMPILE = """
-import compileall, py_compile, sys
+import compileall, os, py_compile, sys
 root, prefix = sys.argv[1], sys.argv[2]
+many = sum(len(files) for _, _, files in os.walk(root)) > 200
 compileall.compile_dir(
-    root, quiet=1, stripdir=root, prependdir=prefix, workers=0,
+    root, quiet=1, stripdir=root, prependdir=prefix, workers=0 if many else 1,
     invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
 )
 """
