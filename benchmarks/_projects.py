@@ -101,18 +101,19 @@ def write_project(
     dependencies: tuple[str, ...],
     *,
     hook: str = "lambda",
-    compile_bytecode: bool = False,
+    compile_bytecode: str = "auto",
 ) -> Path:
     """A tiny project with *dependencies* and, for *hook*, one of two build hooks.
 
-    ``hook="lambda"``: hatch-lambda's hook for *target*; ``hook="custom"``: a ``hatch_build.py``
-    hook that does nothing (the same project otherwise).
+    ``hook="lambda"``: hatch-lambda's hook for *target*, with *compile_bytecode* (``"auto"``, the
+    default, is not written); ``hook="custom"``: a ``hatch_build.py`` hook that does nothing (the
+    same project otherwise).
     """
     fresh_dir(root)
     deps = "".join(f'  "{d}",\n' for d in dependencies)
     if hook == "lambda":
         requires = '"hatchling", "hatch-lambda"'
-        extra = "compile-bytecode = true\n" if compile_bytecode else ""
+        extra = "" if compile_bytecode == "auto" else f"compile-bytecode = {compile_bytecode}\n"
         hook_table = (
             f"[tool.hatch.build.targets.wheel.hooks.lambda]\n"
             f'runtime = "{target.runtime}"\n'

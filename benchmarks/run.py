@@ -92,6 +92,8 @@ class Context:
     sam_errors: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
     """Seconds a measured command may run before it is stopped and reported as timed out."""
+    bytecode: str = "auto"
+    """hatch-lambda's compile-bytecode in the measured builds: auto (the default), true, false."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,7 +361,9 @@ def run_hatch(tool: str, dep_set: str, target: Target, run: int, ctx: Context) -
     """
     base = ctx.workdir / f"run{run}" / dep_set / target.key / tool
     deps = DEPENDENCY_SETS[dep_set]
-    project = write_project(base / "project", target, deps, hook=HATCH_HOOKS[tool])
+    project = write_project(
+        base / "project", target, deps, hook=HATCH_HOOKS[tool], compile_bytecode=ctx.bytecode
+    )
     env = clean_env(**caches(base / "cache"))
     prefix = f"run{run}-{dep_set}-{target.key}-{tool}"
     records = []
@@ -501,9 +505,11 @@ def unpack(archive: Path, folder: Path) -> tuple[Path, int]:
 
 
 def run_import_benchmark(ctx: Context, runs: int) -> dict[str, Any]:
-    """Cold imports from the default hatch-lambda zip and one built with compile-bytecode.
+    """Cold imports from hatch-lambda zips built with the default (``compile-bytecode = "auto"``,
+    which compiles with the target's interpreter found here) and with ``compile-bytecode = false``.
 
-    Both are of the default dependency set (``IMPORT_SET``) for ``IMPORT_TARGET``.
+    Both are of the default dependency set (``IMPORT_SET``) for ``IMPORT_TARGET``; the zip of
+    the measured builds is used for the setting they were made with.
     """
     target = TARGETS[IMPORT_TARGET]
     python = find_python(target.version)
@@ -515,19 +521,23 @@ def run_import_benchmark(ctx: Context, runs: int) -> dict[str, Any]:
     result["baseline (empty interpreter)"] = time_imports(python, None, runs)
     archives = sorted((ctx.workdir / "archives" / IMPORT_SET / target.key).glob("*.zip"))
     variants = result["variants"]
-    if archives:
-        folder, pyc = unpack(archives[-1], ctx.workdir / "import" / "default")
-        variants["default"] = {"pyc_files": pyc, **time_imports(python, folder, runs)}
-    else:
-        variants["default"] = {"ok": False, "error": "no hatch-lambda archive was built"}
-    variants["compile-bytecode = true"] = compiled_variant(target, python, ctx, runs)
+    for setting, name in (("auto", "default (auto)"), ("false", "compile-bytecode = false")):
+        if setting != ctx.bytecode:
+            variants[name] = built_variant(target, python, ctx, runs, setting)
+        elif archives:
+            folder, pyc = unpack(archives[-1], ctx.workdir / "import" / setting)
+            variants[name] = {"pyc_files": pyc, **time_imports(python, folder, runs)}
+        else:
+            variants[name] = {"ok": False, "error": "no hatch-lambda archive was built"}
     return result
 
 
-def compiled_variant(target: Target, python: str, ctx: Context, runs: int) -> dict[str, Any]:
-    base = ctx.workdir / "compiled"
+def built_variant(
+    target: Target, python: str, ctx: Context, runs: int, setting: str
+) -> dict[str, Any]:
+    base = ctx.workdir / f"bytecode-{setting}"
     deps = DEPENDENCY_SETS[IMPORT_SET]
-    project = write_project(base / "project", target, deps, compile_bytecode=True)
+    project = write_project(base / "project", target, deps, compile_bytecode=setting)
     env = clean_env(**caches(base / "cache"))
     m = hatch_build(project, env, f"compiled-{target.key}", ctx)
     build = asdict(m)
@@ -539,7 +549,7 @@ def compiled_variant(target: Target, python: str, ctx: Context, runs: int) -> di
         )
         status = "n/a (compile-bytecode is not supported)" if unsupported else "failed"
         return {"ok": False, "status": status, "error": m.error, "build": build}
-    folder, pyc = unpack(archive, ctx.workdir / "import" / "compiled")
+    folder, pyc = unpack(archive, ctx.workdir / "import" / setting)
     return {
         "pyc_files": pyc,
         "build": build,
@@ -661,6 +671,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--import-runs", type=int, default=7, help="fresh processes per cold-import timing"
     )
+    parser.add_argument(
+        "--compile-bytecode",
+        choices=("auto", "true", "false"),
+        default="auto",
+        help="hatch-lambda's compile-bytecode in the measured builds (default: auto, the default)",
+    )
     parser.add_argument("--output-dir", type=Path, default=HERE / "results")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the temporary folder")
     parser.add_argument(
@@ -747,7 +763,8 @@ def build_report(
         "config": {"runs": args.runs, "sets": args.sets, "targets": args.targets,
                    "tools": args.tools,
                    "dependencies": {name: list(DEPENDENCY_SETS[name]) for name in args.sets},
-                   "import_runs": args.import_runs, "timeout": args.timeout},
+                   "import_runs": args.import_runs, "timeout": args.timeout,
+                   "compile_bytecode": args.compile_bytecode},
         "interrupted": interrupted,
         "elapsed_s": elapsed,
         "rows": summarize(records),
@@ -759,8 +776,8 @@ def build_report(
 def hatch_lambda_failed(records: list[RunRecord], imports: dict[str, Any]) -> bool:
     if any(r.tool == "hatch-lambda" and not r.measurement.ok for r in records):
         return True
-    compiled = imports.get("variants", {}).get("compile-bytecode = true", {})
-    return bool(compiled.get("status") == "failed")
+    built = imports.get("variants", {}).values()
+    return any(v.get("status") == "failed" for v in built)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -773,8 +790,9 @@ def main(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="hatch-lambda-bench-"))
     ctx = Context(
-        workdir=workdir, uv=find_uv(), zip_command=shutil.which("zip"), timeout=args.timeout
-    )
+        workdir=workdir, uv=find_uv(), zip_command=shutil.which("zip"), timeout=args.timeout,
+        bytecode=args.compile_bytecode,
+    )  # fmt: skip
     signal.signal(signal.SIGTERM, raise_interrupted)
     records: list[RunRecord] = []
     imports: dict[str, Any] = {}

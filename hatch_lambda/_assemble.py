@@ -12,12 +12,11 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from ._pythons import find_python
 from ._report import Reporter, counted, timed
 from .archive import ArchiveInfo, write_zip
 from .audit import (
@@ -43,7 +42,7 @@ from .bundle import (
     project_test_excludes,
     read_back,
 )
-from .bytecode import Compiler, compile_bundle, compile_tree
+from .bytecode import Compiler, compile_bundle, compile_tree, local_compiler, within_room
 from .cache import cache_key, load_json, store_json
 from .commands import Stages
 from .config import ArtifactConfig
@@ -70,6 +69,9 @@ class ZipJob:
     targets: Mapping[str, Target]
     selected: Mapping[str, Sequence[Wheel]]
     layers: Mapping[str, Layer]
+    compilers: Mapping[str, str | None] = field(default_factory=dict)
+    """The runtimes to compile bytecode for, each with its local interpreter (None: the build
+    image's)."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,14 @@ class Assembler:
                 tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
                 project = Excludes([*excludes, *tests]).apply(own)[0]
             placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
-        bundle = self._tree_steps(job, placed.bundle, destination.parent)
+        bundle, left_out = self._within_limit(
+            job, self._tree_steps(job, placed.bundle, destination.parent)
+        )
+        if left_out:
+            self.reporter.warning(left_out)
         with Reader() as reader, timed(self.reporter, "audit"):
             sizes, warnings = self._audit(job, bundle, reader)
+        warnings = (left_out, *warnings) if left_out else warnings
         self.reporter.waiting(f"Writing {destination.name}")
         with timed(self.reporter, "archive"):
             archive = write_zip(bundle, destination, into=into)
@@ -174,34 +181,52 @@ class Assembler:
         config = job.config
         where = "/opt" if config.kind == "layer" else "/var/task"
         local_hooks = bool(config.after_bundling) and not config.container
-        if config.compile_bytecode and not local_hooks:
-            runtimes = {rt: job.targets[rt].runtime for rt in config.all_runtimes}
+        if not local_hooks:
+            if not job.compilers:
+                return bundle
+            runtimes = {rt: job.targets[rt].runtime for rt in job.compilers}
             compilers = {
-                rt: functools.partial(self._image_compiler, job, rt, output_dir)
-                for rt, runtime in runtimes.items()
-                if config.container and find_python(runtime.version) is None
+                rt: functools.partial(local_compiler, python, runtimes[rt], self.reporter)
+                if python is not None
+                else functools.partial(self._image_compiler, job, rt, output_dir)
+                for rt, python in job.compilers.items()
             }
             with timed(self.reporter, "bytecode"):
                 return compile_bundle(bundle, runtimes, runtime_root=where, compilers=compilers,
                                       work=self.work / job.stem, reporter=self.reporter)  # fmt: skip
-        if not local_hooks:
-            return bundle
         root = self.work / job.stem
         self.reporter.debug(f"writing the bundle to {root} for after-bundling commands")
         with timed(self.reporter, "tree written"):
             materialize(bundle, root)
         self.stages.after_bundling(config, root)
-        if config.compile_bytecode:
-            with timed(self.reporter, "bytecode"):
-                for rt in config.all_runtimes:
-                    for prefix in bundle.sites[rt]:
-                        folder = root / prefix
-                        if folder.is_dir():
-                            runtime_path = f"{where}/{prefix}".rstrip("/")
-                            compile_tree(folder, job.targets[rt].runtime,
-                                         runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
+        with timed(self.reporter, "bytecode"):
+            for rt, python in job.compilers.items():
+                assert python is not None  # local hooks: local mode, where nothing is in an image
+                for prefix in bundle.sites[rt]:
+                    folder = root / prefix
+                    if folder.is_dir():
+                        runtime_path = f"{where}/{prefix}".rstrip("/")
+                        compile_tree(folder, job.targets[rt].runtime, python,
+                                     runtime_path=runtime_path, reporter=self.reporter)  # fmt: skip
         with timed(self.reporter, "tree read back"):
             return read_back(root, bundle)
+
+    def _within_limit(self, job: ZipJob, bundle: Bundle) -> tuple[Bundle, str | None]:
+        """A function without the bytecode that would take it and its layers over
+        max-unzipped-size, largest distributions first, and what to say of it."""
+        if job.config.kind != "function" or not job.compilers:
+            return bundle, None
+        limit = job.config.max_unzipped_size
+        room = limit - sum(sum(layer.sizes.values()) for layer in job.layers.values())
+        trimmed, left_out = within_room(bundle, room)
+        if not left_out:
+            return bundle, None
+        saved = bundle.size - trimmed.size
+        return trimmed, (
+            f"{job.stem}.zip: left out the bytecode of {', '.join(left_out)} ({saved:,} bytes) "
+            f"to stay within max-unzipped-size ({limit:,} bytes for the function and its "
+            "layers); those modules are compiled at each cold start"
+        )
 
     def _image_compiler(self, job: ZipJob, rt: str, output_dir: Path) -> Compiler:
         """The build image's interpreter, for a runtime this machine has no interpreter of."""

@@ -23,12 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._pythons import find_python, not_found
 from ._report import Reporter, counted
 from ._subprocess import run
-from .bundle import Bundle, Entry, Reader, ZipMember, with_records
+from .audit import OTHER_FILES, distribution_sizes
+from .bundle import Bundle, Entry, Reader, ZipMember, source_of, with_records
 from .cache import cache_key, store_file, stored_file
-from .errors import ToolError
 from .target import Runtime
 
 
@@ -43,20 +42,11 @@ class Compiler:
     """Compile every module under a folder as if it lived at a path of the runtime."""
 
 
-def local_compiler(runtime: Runtime, reporter: Reporter) -> Compiler:
-    python = _interpreter(runtime, reporter)
+def local_compiler(python: str, runtime: Runtime, reporter: Reporter) -> Compiler:
     return Compiler(
         Path(python).name,
         lambda root, runtime_path: _compile(python, root, runtime_path, runtime, reporter),
     )
-
-
-def _interpreter(runtime: Runtime, reporter: Reporter) -> str:
-    # Checked with the configuration already; this stays for callers that skip that check.
-    python = find_python(runtime.version)
-    if python is None:
-        raise ToolError(not_found("compile-bytecode", runtime.version, runtime.name))
-    return python
 
 
 def _compile(
@@ -75,9 +65,12 @@ def _compile(
             reporter.warning(f"bytecode: {line.lstrip('* ')}")
 
 
-def compile_tree(root: Path, runtime: Runtime, *, runtime_path: str, reporter: Reporter) -> None:
-    """Compile every module under *root* as if it lived at *runtime_path* (``/var/task``)."""
-    _compile(_interpreter(runtime, reporter), root, runtime_path, runtime, reporter)
+def compile_tree(
+    root: Path, runtime: Runtime, python: str, *, runtime_path: str, reporter: Reporter
+) -> None:
+    """Compile every module under *root* with *python* as if it lived at *runtime_path*
+    (``/var/task``)."""
+    _compile(python, root, runtime_path, runtime, reporter)
 
 
 def _pyc_path(source: str, version: str) -> str:
@@ -105,15 +98,14 @@ def compile_bundle(
     runtime_root: str,
     work: Path,
     reporter: Reporter,
-    compilers: Mapping[str, Callable[[], Compiler]] | None = None,
+    compilers: Mapping[str, Callable[[], Compiler]],
 ) -> Bundle:
     """*bundle* with bytecode for each runtime's sites; *runtime_root* is where Lambda unpacks it
-    (``/var/task`` or ``/opt``). Only distributions whose bytecode is not cached are compiled.
-    *compilers*: how to get the compiler of a runtime that has no local interpreter to use."""
+    (``/var/task`` or ``/opt``). Only distributions whose bytecode is not cached are compiled,
+    by the compiler *compilers* makes for their runtime."""
     added: dict[str, Entry] = {}
     for rt, runtime in runtimes.items():
-        get = (compilers or {}).get(rt)
-        compiler = get() if get is not None else local_compiler(runtime, reporter)
+        compiler = compilers[rt]()
         groups = _groups(bundle, bundle.sites[rt])
         keys = {
             record: _key(compiler.identity, runtime, runtime_root, members)
@@ -145,6 +137,29 @@ def compile_bundle(
                         info.filename, ZipMember.from_info(archive, info), False, "", owner, record
                     )
     return with_records(dataclasses.replace(bundle, entries={**bundle.entries, **added}))
+
+
+def within_room(bundle: Bundle, room: int) -> tuple[Bundle, list[str]]:
+    """*bundle* without the bytecode of its largest distributions, as few of them as bring it
+    within *room* unzipped bytes, and the ``name version`` of each whose bytecode was left out.
+    Only ``.pyc`` beside their source go: a distribution that ships bytecode alone keeps it."""
+    total = bundle.size
+    if total <= room:
+        return bundle, []
+    removable: dict[str, list[str]] = {}
+    for path, entry in bundle.entries.items():
+        source = source_of(path)
+        if source is not None and source in bundle.entries:
+            removable.setdefault(entry.owner or OTHER_FILES, []).append(path)
+    sizes = distribution_sizes(bundle.entries.values())
+    entries = dict(bundle.entries)
+    left_out: list[str] = []
+    for owner in sorted(removable, key=lambda o: (-sizes[o], o)):
+        if total <= room:
+            break
+        total -= sum(entries.pop(path).size for path in removable[owner])
+        left_out.append(owner)
+    return with_records(dataclasses.replace(bundle, entries=entries)), left_out
 
 
 def _key(identity: str, runtime: Runtime, runtime_root: str, members: list[Entry]) -> str:
@@ -188,11 +203,14 @@ def _compile_missing(
         reporter.debug(f"  compiled {json.dumps(record)}", level=2)
 
 
+# A pool of processes (workers=0: one per CPU) pays for itself only with many modules; a
+# code-only rebuild compiles a handful.
 _COMPILE = """
-import compileall, py_compile, sys
+import compileall, os, py_compile, sys
 root, prefix = sys.argv[1], sys.argv[2]
+many = sum(len(files) for _, _, files in os.walk(root)) > 200
 compileall.compile_dir(
-    root, quiet=1, stripdir=root, prependdir=prefix, workers=0,
+    root, quiet=1, stripdir=root, prependdir=prefix, workers=0 if many else 1,
     invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
 )
 """

@@ -157,6 +157,7 @@ def check_one(path: Path, options: Options) -> Checked:
         report = check_artifact(
             path, target, handler=handler, warn=warn, deployment=deployment,
             size_limit=limit if isinstance(limit, int) and limit > 0 else MAX_UNZIPPED_SIZE,
+            bytecode_versions=[RUNTIMES[rt].version for rt in runtimes],
         )  # fmt: skip
         errors.update(dict.fromkeys(report.errors))
         warnings.update(dict.fromkeys(report.warnings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Literal, Optional, Union
 
 import pathspec
 
@@ -80,6 +80,9 @@ WARN_ZIPPED_SIZE = 52_428_800  # Lambda: largest zip accepted by a direct upload
 _ARTIFACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
+CompileBytecode = Union[bool, Literal["auto"]]
+
+
 @dataclass(frozen=True)
 class ArtifactConfig:
     """One artifact to build; the project-wide keys are its defaults."""
@@ -107,7 +110,8 @@ class ArtifactConfig:
     exclude: tuple[str, ...] = ()
     slim: bool = False
     exclude_runtime_provided: bool = False
-    compile_bytecode: bool = False
+    compile_bytecode: CompileBytecode = "auto"
+    """True: compile, or fail without an interpreter; "auto": compile when one can be had."""
     max_unzipped_size: int = MAX_UNZIPPED_SIZE
     warn_zipped_size: int = WARN_ZIPPED_SIZE
     audit_warn: tuple[str, ...] = ()
@@ -164,7 +168,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "exclude": ("exclude", "patterns"),
     "slim": ("slim", "bool"),
     "exclude-runtime-provided": ("exclude_runtime_provided", "bool"),
-    "compile-bytecode": ("compile_bytecode", "bool"),
+    "compile-bytecode": ("compile_bytecode", "bytecode"),
     "max-unzipped-size": ("max_unzipped_size", "size"),
     "warn-zipped-size": ("warn_zipped_size", "size"),
     "audit-warn": ("audit_warn", "rules"),
@@ -298,11 +302,11 @@ def _check_artifact(
                 c.add(f"{where(attribute)} only applies in container mode; set container = true")
     if artifact.image and artifact.containerfile:
         c.add(f"{where('image')} and {where('containerfile')} are both set; set one")
-    if artifact.kind == "wheelhouse" and artifact.compile_bytecode:
+    if artifact.kind == "wheelhouse" and artifact.compile_bytecode is True:
         c.add(f"{where('compile_bytecode')} does not apply to a wheelhouse, which holds wheels")
-    elif artifact.compile_bytecode and not artifact.container and find_interpreter:
+    elif artifact.compile_bytecode is True and not artifact.container and find_interpreter:
         # Here rather than after resolving, downloading and installing; a container compiles
-        # with the image's own interpreter.
+        # with the image's own interpreter. "auto" decides when the artifact is built.
         for name in artifact.all_runtimes:
             version = RUNTIMES[name].version
             if find_interpreter(version) is None:
@@ -345,8 +349,8 @@ def load_and_validate_config(
 
     Without an ``artifacts`` table the table describes one artifact. With one, each
     ``artifacts.NAME`` table is an artifact and the keys beside ``artifacts`` are their defaults.
-    With *find_interpreter*, ``compile-bytecode`` also needs an interpreter of each runtime's
-    version on this machine (a build passes it; ``clean`` and the tests of the table need not).
+    With *find_interpreter*, ``compile-bytecode = true`` also needs an interpreter of each
+    runtime's version on this machine (a build passes it; ``clean`` and the tests of the table need not).
     """
     c = _Collector(key_path)
     defaults = _check_table(c, table, KNOWN_KEYS, allowed_foreign_keys)
@@ -519,6 +523,7 @@ _CHECKERS: dict[str, Checker] = {
         "a positive number of bytes",
     ),
     "bool": _scalar(lambda v: isinstance(v, bool), "true or false"),
+    "bytecode": _scalar(lambda v: isinstance(v, bool) or v == "auto", 'true, false or "auto"'),
     # A lockfile name or a path: whether it exists is checked when building.
     "requirements": _scalar(
         _text, f"one of {', '.join(map(repr, REQUIREMENT_SOURCES))} or a path to a lockfile"

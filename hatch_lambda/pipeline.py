@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from hatchling.builders.utils import get_reproducible_timestamp
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
+from ._pythons import choose_interpreters
 from ._report import Reporter, counted, timed
 from ._scratch import system_folder
 from ._timestamp import zip_date_time
@@ -97,6 +98,8 @@ class _Builder:
             reporter=reporter,
         )
         self.layers: dict[str, BuildResult] = {}
+        self._no_python: set[str] = set()
+        """Versions said to have no interpreter to compile with: said once per build."""
         self._assembler: Assembler | None = None
 
     def build(self, config: ArtifactConfig) -> BuildResult:
@@ -130,7 +133,9 @@ class _Builder:
         )  # fmt: skip
         if config.kind == "wheelhouse":
             return self._wheelhouse(artifact)
-        key = self._key(artifact)
+        # Reused as built with bytecode if it was: only a zip to build needs an interpreter.
+        wanted = () if config.compile_bytecode is False else config.all_runtimes
+        key = self._key(artifact, wanted)
         zip_path = self.output_dir / f"{artifact.stem}.zip"
         # What after-bundling commands write depends on more than any key can see (the files
         # they read, the network): such an artifact is built every time.
@@ -139,6 +144,12 @@ class _Builder:
             self.reporter.debug("after-bundling commands run on every build: not reusing the zip")
         with ArtifactPair(zip_path, zip_path.with_suffix(".json")) as pair:
             kept = reuse(key, pair, self.reporter) if reusable else None
+            compilers: dict[str, str | None] = {}
+            if kept is None:
+                compilers = choose_interpreters(config, self.reporter, said=self._no_python)
+                if tuple(compilers) != wanted:
+                    key = self._key(artifact, tuple(compilers))
+                    kept = reuse(key, pair, self.reporter) if reusable else None
             if kept is not None:
                 self.reporter.info(
                     f"Nothing changed since {zip_path.name} was last built: reusing it"
@@ -151,7 +162,7 @@ class _Builder:
                     warnings=kept.warnings,
                 )  # fmt: skip
             verify_kept([w for ws in artifact.selected.values() for w in ws], self.reporter)
-            result, sha256 = self._zip(artifact, pair)
+            result, sha256 = self._zip(artifact, pair, compilers)
             pair.commit()
         remembered = Remembered(
             result.size, result.code_sha256, sha256, result.dists, result.sizes, result.files,
@@ -175,12 +186,12 @@ class _Builder:
             locked=collected.locked,
         )
 
-    def _key(self, artifact: _Artifact) -> str:
+    def _key(self, artifact: _Artifact, compiled: tuple[str, ...]) -> str:
         """Everything the bytes of an artifact depend on: a rebuild with an equal key can only
-        produce the same archive."""
+        produce the same archive. *compiled*: the runtimes it has bytecode for."""
         config = artifact.config
         return cache_key(
-            "artifact", artifact.stem, dataclasses.asdict(config),
+            "artifact", artifact.stem, dataclasses.asdict(config), compiled,
             {rt: [(w.name, w.version, w.path.name, w.built_from_sdist, w.sha256) for w in ws]
              for rt, ws in artifact.selected.items()},
             self.project.sha256,
@@ -188,8 +199,11 @@ class _Builder:
             get_reproducible_timestamp(), artifact.left_out, artifact.kept,
         )  # fmt: skip
 
-    def _zip(self, artifact: _Artifact, pair: ArtifactPair) -> tuple[BuildResult, str]:
-        """The zip and its manifest, written to the pair's temporary names."""
+    def _zip(
+        self, artifact: _Artifact, pair: ArtifactPair, compilers: Mapping[str, str | None]
+    ) -> tuple[BuildResult, str]:
+        """The zip and its manifest, written to the pair's temporary names; *compilers*: the
+        runtimes to compile for, and the interpreter of each (None: the build image's)."""
         from ._assemble import Assembler, Layer, ZipJob  # only when a zip is built: see there
 
         config = artifact.config
@@ -201,6 +215,7 @@ class _Builder:
             artifact.selected,
             {n: Layer(self.layers[n].dists, self.layers[n].sizes, self.layers[n].path)
              for n in config.layers},
+            compilers,
         )  # fmt: skip
         done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive

@@ -8,6 +8,7 @@ needs. The configuration and the pipeline are imported when a build runs.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -109,8 +110,9 @@ class LambdaBuildHook(BuildHookInterface[BuilderConfig]):
         try:
             # Validated before the wheel is written, so a bad table leaves dist/ untouched.
             config = load_and_validate_config(
-                self.config, key_path=self._key_path(), find_interpreter=find_python
-            )
+                self.config, key_path=self._key_path(),
+                find_interpreter=functools.partial(find_python, download=AppReporter(self.app)),
+            )  # fmt: skip
             subset = choose(config, from_environment(), key_path=self._key_path())
             self._config, self._note = subset.config, subset.note
             self._output = output_folder(
@@ -278,7 +280,9 @@ class LambdaBuilder(BuilderInterface[LambdaBuilderConfig, Any]):
         from .pipeline import build_artifacts
 
         _warn_if_configured_twice(self.app, self.config.build_config, builder=True)
-        config, note, _ = self._chosen(find_interpreter=find_python)
+        config, note, _ = self._chosen(
+            find_interpreter=functools.partial(find_python, download=AppReporter(self.app))
+        )
         from .outputs import output_folder
 
         try:

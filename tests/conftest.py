@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +8,15 @@ import pytest
 
 from support.index import build_index, serve
 from support.project import Project, clean_env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_python_downloads(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """compile-bytecode = "auto" may have uv download a Python: never in the tests, which run
+    offline (the network test that does turns this off), and with no uv-managed Python of this
+    machine's, so what is found is the same everywhere."""
+    os.environ["UV_PYTHON_DOWNLOADS"] = "never"
+    os.environ["UV_PYTHON_INSTALL_DIR"] = str(tmp_path_factory.mktemp("uv-pythons"))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hatch_lambda.bundle import source_of
 from support.project import Project, clean_env, unpack
 from support.pythons import call_handler, find_python, missing, qemu_python
 
@@ -91,7 +92,14 @@ def test_bundle_holds_exactly_the_target_wheels(build, runtime, architecture, re
         names = zf.namelist()
         assert zf.testzip() is None
     assert "fx_app/handler.py" in names
-    assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+    # Bytecode (on by default) only where an interpreter of the version compiles it, beside its
+    # source and for that version alone.
+    version = runtime.removeprefix("python")
+    pycs = [n for n in names if "__pycache__" in n]
+    tag = f".cpython-{version.replace('.', '')}.pyc"
+    assert all(n.endswith(tag) and source_of(n) in names for n in pycs), pycs
+    assert bool(pycs) == (find_python(version) is not None)
+    assert "fx_app/__pycache__/handler" + tag in names or not pycs
     assert not [n for n in names if n.startswith(("/", "..")) or "\\" in n]
     assert names == sorted(names)
 

@@ -53,7 +53,10 @@ def test_a_code_change_reuses_the_dependencies(app: Project, tmp_path: Path) -> 
     with zipfile.ZipFile(app.only_zip()) as zf:
         after = {i.filename: i.CRC for i in zf.infolist()}
     changed = {name for name in after if before.get(name) != after[name]}
-    assert changed == {"fx_app/handler.py", "fx_app-1.2.3.dist-info/RECORD"}
+    assert changed == {
+        "fx_app/handler.py", "fx_app/__pycache__/handler.cpython-312.pyc",
+        "fx_app-1.2.3.dist-info/RECORD",
+    }  # fmt: skip
     # The shortcut gives exactly what a build from nothing gives.
     reused = app.only_zip().read_bytes()
     app.build_wheel(HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "empty-cache"))
@@ -149,7 +152,7 @@ def test_a_code_change_with_bytecode_recompiles_only_the_project(
 
     if find_python("3.12") is None:
         missing("no Python 3.12 to compile with")
-    app.configure({**BASE, "compile-bytecode": True})
+    app.configure(BASE)  # bytecode by default
     app.build_wheel()
     handler = app.path / "src" / "fx_app" / "handler.py"
     handler.write_text(handler.read_text() + "\nCHANGED = True\n")

@@ -213,7 +213,33 @@ def test_compile_bytecode_needs_the_interpreter_of_each_runtime_it_compiles_for(
     ]
     assert "a CPython 3.13 interpreter to compile for python3.13, and none was found" in found[0]
     assert found[1].endswith(
-        "Install CPython 3.11, set HATCH_LAMBDA_PYTHON_311 to its path, or set "
-        "compile-bytecode = false"
+        "To get one, run `uv python install 3.11`, or set HATCH_LAMBDA_PYTHON_311 to a CPython "
+        '3.11; or set compile-bytecode = "auto" (the default), which ships sources where there '
+        "is none"
     )
     load_and_validate_config(table, key_path=KEY)  # without a finder: the table alone
+
+
+def test_compile_bytecode_is_auto_by_default_and_auto_asks_for_no_interpreter() -> None:
+    table = {
+        "artifacts": {
+            "api": {"runtime": "python3.13"},
+            "pinned": {"runtime": "python3.12", "compile-bytecode": "auto"},
+            "plain": {"compile-bytecode": False},
+            "wheels": {"kind": "wheelhouse"},  # "auto" means nothing to a wheelhouse
+        },
+    }
+    asked: list[str] = []
+
+    def nothing(version: str) -> str | None:
+        asked.append(version)
+        return None
+
+    config = load_and_validate_config(table, key_path=KEY, find_interpreter=nothing)
+    assert asked == []  # "auto" decides when an artifact is built, never fails validation
+    assert [a.compile_bytecode for a in config.artifacts] == ["auto", "auto", False, "auto"]
+    with pytest.raises(ConfigError) as info:
+        load_and_validate_config({"compile-bytecode": "yes"}, key_path=KEY)
+    assert info.value.problems == [
+        f"{KEY}.compile-bytecode must be true, false or \"auto\", not 'yes'"
+    ]

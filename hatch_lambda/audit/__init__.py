@@ -133,11 +133,13 @@ def check_artifact(
     max_unzipped_size: int = 262_144_000,
     deployment: Deployment | None = None,
     size_limit: int | None = None,
+    bytecode_versions: Collection[str] = (),
 ) -> Report:
     """Audit any Lambda artifact, made by hatch-lambda or not: a function zip, a layer zip or a
     folder. Rules named in *warn* are reported as warnings. *size_limit*: the unzipped bytes the
     artifact and its layers may hold (the build's ``max-unzipped-size``); *max_unzipped_size* by
-    default.
+    default. *bytecode_versions*: the Python versions whose bytecode may be there, those of every
+    runtime a layer serves (as the build allows); the target's by default.
 
     Nothing is extracted, and no member declaring more than *max_unzipped_size* (or compressing
     better than real files do) is inflated: memory and disk stay bounded whatever the zip holds.
@@ -167,6 +169,7 @@ def check_artifact(
             bundle, {runtime: target}, reader=reader, roots=deployment.roots, provided=provided,
             closure=deployment.closure, built_in_image=deployment.built_in_image,
             runtime_provided=deployment.runtime_provided,
+            bytecode_versions=bytecode_versions,
         )  # fmt: skip
         if handler:
             findings += check_handler(whole.site_entries(""), handler, reader)

@@ -160,6 +160,8 @@ class ElfFacts:
             if source.archive not in self._wheels:
                 self.prepare([source.archive])
             return self._wheels[source.archive].get(source.name)
+        if entry.path.endswith(".pyc"):
+            return None  # bytecode compiled for the bundle: never loaded as a shared object
         with self.reader.open(entry) as stream:
             head = stream.read(4)
             if head != ELF_MAGIC:

@@ -10,7 +10,7 @@ from ._filters import DEFAULT_EXCLUDES, SLIM_EXCLUDES, Excludes, project_test_ex
 from ._layout import Placed, place, with_records
 from ._member import member_problem
 from ._read import Reader
-from ._tree import materialize, read_back
+from ._tree import materialize, read_back, source_of
 from ._wheels import INSTALLER_NAME, plan_from_json, plan_to_json, plan_wheel, record_hash
 
 __all__ = [
@@ -37,5 +37,6 @@ __all__ = [
     "project_test_excludes",
     "read_back",
     "record_hash",
+    "source_of",
     "with_records",
 ]

@@ -40,7 +40,7 @@ def _crc32(path: Path) -> int:
     return crc
 
 
-def _source_of(pyc: str) -> str | None:
+def source_of(pyc: str) -> str | None:
     """``pkg/__pycache__/mod.cpython-312.pyc`` -> ``pkg/mod.py``: bytecode belongs with its source."""
     parts = pyc.split("/")
     if len(parts) >= 2 and parts[-2] == "__pycache__" and parts[-1].endswith(".pyc"):
@@ -77,7 +77,7 @@ def read_back(root: Path, before: Bundle) -> Bundle:
                                              executable=executable)
                 )  # fmt: skip
                 continue
-            origin = before.entries.get(_source_of(rel) or "")
+            origin = before.entries.get(source_of(rel) or "")
             entries[rel] = Entry(
                 rel, OnDisk(path, st.st_size), executable, "",
                 origin.owner if origin else None, origin.record if origin else None,

@@ -88,9 +88,10 @@ def choose_interpreter(runtime: Runtime, architecture: str) -> Interpreter:
             variable = PYTHON_ENV.format(major=major, minor=minor)
             raise HatchLambdaError(
                 f"invoking a {runtime.name} function needs a CPython {version} interpreter, and "
-                f"none was found (looked in ${variable}, for python{version} on PATH and in "
-                f"pyenv). Install CPython {version} (`pyenv install {version}`, or your system's "
-                f"python{version}) or set {variable} to its path"
+                f"none was found (looked in ${variable}, for python{version} on PATH, in "
+                f"pyenv and uv's Pythons). Install CPython {version} (`uv python install "
+                f"{version}`, `pyenv install {version}`, or your system's python{version}) or "
+                f"set {variable} to its path"
             )
         return _checked((python,), version, architecture, emulated=False, environment={})
     return _emulated(runtime, architecture)

@@ -37,6 +37,9 @@ def clean_env(cache: Path, **extra: str) -> dict[str, str]:
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         UV_CACHE_DIR=str(cache / "uv"),
         UV_NO_CONFIG="1",
+        # Builds never download a Python for compile-bytecode = "auto" (see conftest.py).
+        UV_PYTHON_DOWNLOADS=os.environ.get("UV_PYTHON_DOWNLOADS", "never"),
+        UV_PYTHON_INSTALL_DIR=os.environ.get("UV_PYTHON_INSTALL_DIR", str(cache / "uv-python")),
         HATCH_LAMBDA_CACHE_DIR=str(cache / "hatch-lambda"),
     )
     env.update(extra)
