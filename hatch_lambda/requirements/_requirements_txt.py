@@ -57,6 +57,9 @@ _IGNORED_OPTIONS: dict[str, tuple[bool, str]] = {
 }
 
 
+_KNOWN = _TAKES_A_VALUE | _PER_REQUIREMENT | set(_IGNORED_OPTIONS)
+
+
 def _takes_a_value(option: str) -> bool:
     return (
         option in _TAKES_A_VALUE
@@ -77,6 +80,9 @@ def _split_options(words: list[str], where: str) -> list[tuple[str, str]]:
                 "own, before any option"
             )
         option, equals, value = word.partition("=")
+        if option not in _KNOWN:  # the caller says it is not supported; its value is unknown
+            found.append((option, value))
+            break
         if _takes_a_value(option) and not equals:
             if not rest or rest[0].startswith("-"):
                 raise RequirementsError(f"{where}: {option} needs a value, as in {option} VALUE")
@@ -164,6 +170,7 @@ def _parse(
                     option, value, path=path, where=where, project=project, parsed=parsed, seen=seen
                 )
             continue
+        _words(line, where)  # an unclosed quote is said as such, not as a bad requirement
         spec, options = _split_requirement(line)
         hashes: list[str] = []
         for option, value in _split_options(_words(options, where), where):
