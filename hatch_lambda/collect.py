@@ -47,6 +47,7 @@ def _request(artifact: ArtifactConfig, runtime: str) -> tuple[object, ...]:
     """What the collected wheels depend on: artifacts that ask alike share one collection."""
     return (
         runtime, artifact.architecture, artifact.platform_tags, artifact.requirements,
+        artifact.requirements_mode,
         artifact.extras, artifact.groups, artifact.resolver, artifact.index_url,
         artifact.extra_index_urls, artifact.find_links, artifact.poetry_include_hashes,
         artifact.poetry_without_urls, artifact.container, artifact.image,
@@ -95,6 +96,7 @@ class Collector:
                 poetry_include_hashes=artifact.poetry_include_hashes,
                 poetry_without_urls=artifact.poetry_without_urls,
                 reporter=reporter,
+                requirements_mode=artifact.requirements_mode,
             )
             reporter.info(f"Requirements: {reqs.source}")
         indexes = Indexes.from_options(

@@ -23,6 +23,7 @@ from .target import (
 )
 
 RESOLVERS = ("auto", "uv", "pip")
+REQUIREMENTS_MODES = ("resolve", "lock")
 REQUIREMENT_SOURCES = (
     "auto",
     "project",
@@ -98,6 +99,9 @@ class ArtifactConfig:
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     requirements: str = "auto"
+    requirements_mode: str = "resolve"
+    """How a requirements.txt is read: "resolve" adds what its pins leave out (as pip does);
+    "lock" fails unless it pins every package the target needs."""
     resolver: str = "auto"
     platform_tags: tuple[str, ...] | None = None
     index_url: str | None = None
@@ -156,6 +160,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "extras": ("extras", "extras"),
     "groups": ("groups", "groups"),
     "requirements": ("requirements", "requirements"),
+    "requirements-mode": ("requirements_mode", "requirements-mode"),
     "resolver": ("resolver", "resolver"),
     "platform-tags": ("platform_tags", "platform-tags"),
     "index-url": ("index_url", "url"),
@@ -512,6 +517,7 @@ _CHECKERS: dict[str, Checker] = {
     "runtime": _choice(tuple(RUNTIMES), runtime_meant),
     "architecture": _choice(tuple(ARCHITECTURES), architecture_meant),
     "resolver": _choice(RESOLVERS),
+    "requirements-mode": _choice(REQUIREMENTS_MODES),
     "kind": _choice(KINDS),
     "contents": _choice(CONTENTS),
     "handler": _scalar(

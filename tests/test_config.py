@@ -243,3 +243,12 @@ def test_compile_bytecode_is_auto_by_default_and_auto_asks_for_no_interpreter() 
     assert info.value.problems == [
         f"{KEY}.compile-bytecode must be true, false or \"auto\", not 'yes'"
     ]
+
+
+def test_requirements_mode_is_resolve_or_lock() -> None:
+    [artifact] = load_and_validate_config({"requirements-mode": "lock"}, key_path=KEY).artifacts
+    assert artifact.requirements_mode == "lock"
+    assert LambdaConfig().artifacts[0].requirements_mode == "resolve"
+    assert problems({"requirements-mode": "strict"}) == [
+        f"{KEY}.requirements-mode must be one of 'resolve', 'lock', not 'strict'"
+    ]

@@ -302,3 +302,47 @@ def test_a_poetry_lock_is_judged_by_the_hash_its_poetry_wrote(tmp_path: Path) ->
     read(_poetry_lock(tmp_path, grouped, "[project]\n", writer="3.0.0"))
     # No pyproject.toml beside the lock: nothing to compare with.
     check_content_hash(tmp_path / "elsewhere" / "poetry.lock", "0" * 64)
+
+
+def test_options_after_a_requirement_are_split_as_pip_splits_them(tmp_path: Path) -> None:
+    from support.report import Recorder
+
+    digest = "a" * 64
+    (tmp_path / "requirements.txt").write_text(
+        "--no-binary :all:\n"
+        f"six==1.16.0 ; python_version >= '3.8' --no-binary=:six: --hash=sha256:{digest} "
+        "--global-option=--quiet --config-settings key=value\n"
+        "--pre --extra-index-url https://extra.example/simple\n"
+    )
+    reporter = Recorder()
+    reqs = read_requirements_txt(
+        tmp_path / "requirements.txt", environment=ENV312, project="x", reporter=reporter
+    )
+    assert isinstance(reqs, LockedSet)
+    [pin] = reqs.pins
+    assert (pin.name, pin.version, pin.sha256) == ("six", "1.16.0", {digest})
+    assert reqs.hand_pinned is not None and reqs.hand_pinned.hash_checking
+    assert reqs.extra_index_urls == ("https://extra.example/simple",)
+    assert reporter.of("info") == [
+        "requirements.txt:2: --global-option=--quiet on 'six==1.16.0' is ignored: hatch-lambda "
+        "passes no build options to a build from source",
+        "requirements.txt:2: --config-settings=key=value on 'six==1.16.0' is ignored: "
+        "hatch-lambda passes no build options to a build from source",
+    ]
+    warnings = reporter.of("warning")
+    assert [w.split(" is ignored")[0] for w in warnings] == [
+        "requirements.txt:1: --no-binary :all:",
+        "requirements.txt:2: --no-binary :six:",
+        "requirements.txt:3: --pre",
+    ]
+
+
+def test_requirements_mode_lock_refuses_every_unpinned_line(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\nrequests>=2\nidna\n")
+    with pytest.raises(RequirementsError) as info:
+        read_requirements_txt(
+            tmp_path / "requirements.txt", environment=ENV312, project="x", strict=True
+        )
+    message = str(info.value)
+    assert "requirements.txt:2 requests>=2; requirements.txt:3 idna" in message
+    assert "uv pip compile requirements.in" in message

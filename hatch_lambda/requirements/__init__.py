@@ -83,6 +83,19 @@ class Pin:
 
 
 @dataclass(frozen=True)
+class HandPinned:
+    """How to treat a pinned requirements file whose pins may not be closed: nothing records
+    whether it was compiled by a resolver or written by hand, so the wheels say."""
+
+    strict: bool
+    """Fail naming every missing dependency, instead of resolving them with the pins held."""
+    hash_checking: bool
+    """Some line has a ``--hash``: pip would refuse any unpinned addition, and so does this."""
+    extras: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The extras each pinned line asks for, by normalized name."""
+
+
+@dataclass(frozen=True)
 class LockedSet:
     source: str
     pins: tuple[Pin, ...]
@@ -92,6 +105,8 @@ class LockedSet:
     find_links: tuple[str, ...] = ()
     local: tuple[LocalSource, ...] = ()
     """Built here from source; the lock's pins never include them."""
+    hand_pinned: HandPinned | None = None
+    """Set for a requirements file: a lock only if the pinned wheels need nothing else."""
 
 
 Requirements = Union[RequirementSet, LockedSet]
@@ -101,6 +116,7 @@ from ._project import from_project_wheel  # noqa: E402
 
 __all__ = [
     "LOCKFILES",
+    "HandPinned",
     "LocalSource",
     "LockedFile",
     "LockedSet",

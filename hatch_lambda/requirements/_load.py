@@ -85,6 +85,7 @@ def load_requirements(
     poetry_include_hashes: bool,
     poetry_without_urls: bool,
     reporter: Reporter,
+    requirements_mode: str = "resolve",
 ) -> RequirementSet | LockedSet:
     """Read the requirements named by *choice* (``auto``, ``project``, a lockfile or a path).
 
@@ -146,7 +147,10 @@ def load_requirements(
         return read_pipfile_lock(path, environment=environment, groups=groups, project=project)
     if groups:
         reporter.warning(f"{path.name} has no groups; {_ignored('group', groups)}")
-    return read_requirements_txt(path, environment=environment, project=canonicalize_name(project))
+    return read_requirements_txt(
+        path, environment=environment, project=canonicalize_name(project),
+        strict=requirements_mode == "lock", reporter=reporter,
+    )  # fmt: skip
 
 
 def _from_project(

@@ -21,21 +21,84 @@ from packaging.markers import Environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .._report import Reporter, counted
 from ..errors import RequirementsError
-from . import LocalSource, LockedFile, LockedSet, Pin, RequirementSet
+from . import HandPinned, LocalSource, LockedFile, LockedSet, Pin, RequirementSet
 from ._local import from_path, from_requirement, from_url, is_vcs_url, looks_like_path
 from ._markers import applies
 from ._text import decode
 
+PIN_COMMAND = (
+    "list the packages you want in requirements.in and run `uv pip compile requirements.in "
+    "-o requirements.txt` or `pip-compile requirements.in`"
+)
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _TAKES_A_VALUE = {
     "-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
     "-f", "--find-links", "-e", "--editable",
 }  # fmt: skip
-_IGNORED_OPTIONS = {
-    "--pre", "--prefer-binary", "--no-binary", "--only-binary", "--trusted-host",
-    "--use-feature", "--no-index", "--config-settings",
-}  # fmt: skip
+_INDEX_OPTIONS = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links"}
+# pip's options for one requirement: --hash is kept; the others configure a build from source.
+_PER_REQUIREMENT = {"--hash", "--global-option", "--config-settings", "--install-option"}
+_BUILD_OPTION = "hatch-lambda passes no build options to a build from source"
+_ANY_WHEEL = "hatch-lambda takes a wheel that fits the target, and an sdist only where none does"
+# pip's install preferences, which hatch-lambda does not follow: option -> (takes a value, why).
+_IGNORED_OPTIONS: dict[str, tuple[bool, str]] = {
+    "--pre": (False, "a pre-release is taken only where a requirement names one"),
+    "--prefer-binary": (False, _ANY_WHEEL),
+    "--no-binary": (True, _ANY_WHEEL),
+    "--only-binary": (True, _ANY_WHEEL),
+    "--trusted-host": (True, "index hosts are checked as for any other build"),
+    "--use-feature": (True, "pip's feature flags do not apply to hatch-lambda"),
+    "--no-index": (False, "the indexes of this file and the configuration are still used"),
+    "--config-settings": (True, _BUILD_OPTION),
+    "--global-option": (True, _BUILD_OPTION),
+    "--install-option": (True, _BUILD_OPTION),
+}
+
+
+_KNOWN = _TAKES_A_VALUE | _PER_REQUIREMENT | set(_IGNORED_OPTIONS)
+
+
+def _takes_a_value(option: str) -> bool:
+    return (
+        option in _TAKES_A_VALUE
+        or option in _PER_REQUIREMENT
+        or (option in _IGNORED_OPTIONS and _IGNORED_OPTIONS[option][0])
+    )
+
+
+def _split_options(words: list[str], where: str) -> list[tuple[str, str]]:
+    """``--opt=value``, ``--opt value`` and flags, as ``(option, value)``; every word an option."""
+    found: list[tuple[str, str]] = []
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        if not word.startswith("-"):
+            raise RequirementsError(
+                f"{where}: {word!r} follows the options; put each requirement on a line of its "
+                "own, before any option"
+            )
+        option, equals, value = word.partition("=")
+        if option not in _KNOWN:  # the caller says it is not supported; its value is unknown
+            found.append((option, value))
+            break
+        if _takes_a_value(option) and not equals:
+            if not rest or rest[0].startswith("-"):
+                raise RequirementsError(f"{where}: {option} needs a value, as in {option} VALUE")
+            value = rest.pop(0)
+        found.append((option, value))
+    return found
+
+
+def _split_requirement(line: str) -> tuple[str, str]:
+    """pip's split of a requirement line: the words up to the first one that starts with ``-``
+    are the requirement, the rest its options."""
+    words = line.split(" ")
+    for i, word in enumerate(words):
+        if word.startswith("-"):
+            return " ".join(words[:i]).strip(), " ".join(words[i:])
+    return line, ""
 
 
 @dataclass
@@ -47,6 +110,10 @@ class _Parsed:
     local: list[LocalSource] = field(default_factory=list)
     local_references: list[tuple[Requirement, LocalSource]] = field(default_factory=list)
     """``name @ file://...`` and ``name @ git+...``: local once their marker holds."""
+    notes: list[tuple[bool, str]] = field(default_factory=list)
+    """What was ignored, to be said: ``(is a warning, text)``."""
+    hashed: bool = False
+    """Some line has a ``--hash``: pip's hash-checking mode."""
 
     def add(self, req: Requirement, hashes: list[str], where: str, base: Path) -> None:
         local = from_requirement(req, where, base=base, archives=False)
@@ -96,49 +163,40 @@ def _parse(
     text = _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(0)), _read(path, included_at))
     for number, line in _logical_lines(text):
         where = f"{path.name}:{number}"
-        try:
-            words = shlex.split(line)
-        except ValueError as exc:
-            raise RequirementsError(
-                f"{where}: cannot split {line!r}: {exc}; close the quote, or escape it with '\\'"
-            ) from exc
-        if not words:
-            continue
-        option, _, value = words[0].partition("=")
-        if option.startswith("-"):
-            if not value and len(words) > 1:
-                value = words[1]
-            if not value and option in _TAKES_A_VALUE:
-                raise RequirementsError(f"{where}: {option} needs a value, as in {option} VALUE")
-            if option in ("-r", "--requirement"):
-                _parse(path.parent / value, project, parsed, seen, where)
-            elif option in ("-c", "--constraint"):
-                continue
-            elif option in ("-i", "--index-url"):
-                parsed.index_urls.append(value)
-            elif option == "--extra-index-url":
-                parsed.extra_index_urls.append(value)
-            elif option in ("-f", "--find-links"):
-                parsed.find_links.append(value)
-            elif option in ("-e", "--editable"):
-                if value in (".", "./") or canonicalize_name(value.rsplit("=", 1)[-1]) == project:
-                    continue  # the project itself: its wheel is the one Hatch just built
-                _local(value, path, where, project, parsed, editable=True)
-            elif option in _IGNORED_OPTIONS:
-                continue
-            else:
-                raise RequirementsError(
-                    f"{where}: unsupported option {option!r} in {line!r}; remove it (hatch-lambda "
-                    "reads -r, -c, -i, --extra-index-url, -f, -e . and --hash, and ignores "
-                    "pip's install preferences)"
+        if line.startswith("-"):
+            words = _words(line, where)
+            for option, value in _split_options(words, where):
+                _file_option(
+                    option, value, path=path, where=where, project=project, parsed=parsed, seen=seen
                 )
             continue
-        if is_vcs_url(words[0]) or looks_like_path(words[0]):
-            _local(words[0], path, where, project, parsed)
+        _words(line, where)  # an unclosed quote is said as such, not as a bad requirement
+        spec, options = _split_requirement(line)
+        hashes: list[str] = []
+        for option, value in _split_options(_words(options, where), where):
+            if option == "--hash":
+                hashes.append(value)
+            elif option in _PER_REQUIREMENT:
+                shown = f"{option}={value}" if value else option
+                parsed.notes.append(
+                    (False, f"{where}: {shown} on {spec.split(';')[0].strip()!r} is ignored: "
+                            f"{_BUILD_OPTION}")
+                )  # fmt: skip
+            elif option in _INDEX_OPTIONS or option in _IGNORED_OPTIONS:
+                _file_option(
+                    option, value, path=path, where=where, project=project, parsed=parsed, seen=seen
+                )
+            else:
+                raise RequirementsError(
+                    f"{where}: {option} after a requirement is not one of pip's options for a "
+                    f"requirement (--hash, --config-settings, --global-option); put it on a "
+                    "line of its own, or remove it"
+                )
+        parsed.hashed = parsed.hashed or bool(hashes)
+        first = spec.split()[0] if spec.split() else spec
+        if is_vcs_url(first) or looks_like_path(first):
+            _local(first, path, where, project, parsed)
             continue
-        hashes = [w.split("=", 1)[1] for w in words[1:] if w.startswith("--hash=")]
-        hashes += [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--hash"]
-        spec = line.split(" --hash")[0].strip()
         try:
             req = Requirement(spec)
         except InvalidRequirement as exc:
@@ -149,6 +207,47 @@ def _parse(
         if canonicalize_name(req.name) == project:
             continue
         parsed.add(req, hashes, where, path.parent)
+
+
+def _words(text: str, where: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise RequirementsError(
+            f"{where}: cannot split {text!r}: {exc}; close the quote, or escape it with '\\'"
+        ) from exc
+
+
+def _file_option(
+    option: str, value: str, *, path: Path, where: str, project: str, parsed: _Parsed,
+    seen: set[Path],
+) -> None:  # fmt: skip
+    """One option of the file (on a line of its own, or after a requirement, as pip allows)."""
+    if option in ("-r", "--requirement"):
+        _parse(path.parent / value, project, parsed, seen, where)
+    elif option in ("-c", "--constraint"):
+        return
+    elif option in ("-i", "--index-url"):
+        parsed.index_urls.append(value)
+    elif option == "--extra-index-url":
+        parsed.extra_index_urls.append(value)
+    elif option in ("-f", "--find-links"):
+        parsed.find_links.append(value)
+    elif option in ("-e", "--editable"):
+        if value in (".", "./") or canonicalize_name(value.rsplit("=", 1)[-1]) == project:
+            return  # the project itself: its wheel is the one Hatch just built
+        _local(value, path, where, project, parsed, editable=True)
+    elif option in _IGNORED_OPTIONS:
+        shown = f"{option} {value}" if value else option
+        parsed.notes.append(
+            (True, f"{where}: {shown} is ignored: {_IGNORED_OPTIONS[option][1]}; remove it to "
+                   "silence this warning")
+        )  # fmt: skip
+    else:
+        raise RequirementsError(
+            f"{where}: unsupported option {option!r}; remove it (hatch-lambda reads -r, -c, "
+            "-i, --extra-index-url, -f, -e . and --hash, and ignores pip's install preferences)"
+        )
 
 
 def _local(
@@ -192,11 +291,21 @@ def _pinned_version(req: Requirement) -> str | None:
 
 
 def read_requirements_txt(
-    path: Path, *, environment: Environment, project: str
+    path: Path,
+    *,
+    environment: Environment,
+    project: str,
+    strict: bool = False,
+    reporter: Reporter | None = None,
 ) -> LockedSet | RequirementSet:
-    """A ``LockedSet`` when every requirement that applies is pinned with ``==`` (or is a URL)."""
+    """A ``LockedSet`` when every requirement that applies is pinned with ``==`` (or is a URL);
+    whether those pins are closed is for the wheels to say (``HandPinned``). *strict*
+    (``requirements-mode = "lock"``): a requirement that is not pinned is an error."""
     parsed = _Parsed()
     _parse(path, canonicalize_name(project), parsed, set())
+    for warning, note in parsed.notes:
+        if reporter is not None:
+            (reporter.warning if warning else reporter.info)(note)
     wanted = [
         (req, hashes, where)
         for req, hashes, where in parsed.requirements
@@ -209,9 +318,21 @@ def read_requirements_txt(
     ]  # fmt: skip
     index = parsed.index_urls[-1] if parsed.index_urls else None
     extra = tuple(parsed.extra_index_urls)
+    unpinned = [
+        f"{where} {req}" for req, _, where in wanted if not (_pinned_version(req) or req.url)
+    ]
+    if strict and unpinned:
+        raise RequirementsError(
+            f'{path.name} is read as a lock (requirements-mode = "lock"), and '
+            f"{counted(len(unpinned), 'requirement')} in it "
+            f"{'is' if len(unpinned) == 1 else 'are'} not pinned with ==: {'; '.join(unpinned)}."
+            f"\n  What to do: pin every package the target needs ({PIN_COMMAND}), or set "
+            'requirements-mode = "resolve"'
+        )
     # Local sources alone are resolved: their dependencies are listed nowhere else.
-    if (wanted or not local) and all(_pinned_version(r) or r.url for r, _, _ in wanted):
+    if (wanted or not local) and not unpinned:
         pins = []
+        extras: dict[str, frozenset[str]] = {}
         for req, hashes, where in wanted:
             sha256 = frozenset(h.split(":", 1)[1] for h in hashes if h.startswith("sha256:"))
             if req.url:
@@ -220,12 +341,15 @@ def read_requirements_txt(
                 version = ""
             else:
                 files, version = (), _pinned_version(req) or ""
-            pins.append(
-                Pin(canonicalize_name(req.name), version, where, files=files, sha256=sha256)
-            )
+            name = canonicalize_name(req.name)
+            pins.append(Pin(name, version, where, files=files, sha256=sha256))
+            extras[name] = extras.get(name, frozenset()) | {
+                canonicalize_name(e) for e in req.extras
+            }
         return LockedSet(
             source=path.name, pins=tuple(pins), index_url=index, extra_index_urls=extra,
             find_links=tuple(parsed.find_links), local=tuple(local),
+            hand_pinned=HandPinned(strict=strict, hash_checking=parsed.hashed, extras=extras),
         )  # fmt: skip
     stripped = []
     for req, _, _ in wanted:

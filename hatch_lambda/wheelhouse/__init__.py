@@ -15,7 +15,13 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 
 from .._report import Reporter, counted, timed
 from ..cache import REFRESH_ENV, cache_key, verified_file
-from ..errors import ResolutionError, ToolError, WheelSelectionError
+from ..errors import (
+    HatchLambdaError,
+    RequirementsError,
+    ResolutionError,
+    ToolError,
+    WheelSelectionError,
+)
 from ..requirements import LocalSource, LockedSet, Pin, Requirements, RequirementSet
 from ..requirements._local import from_requirement
 from ..requirements._markers import evaluate
@@ -25,6 +31,7 @@ from ..target import Target
 from . import _pip, _uv
 from ._advice import not_on_index, not_on_index_advice, resolution_advice
 from ._fetch import fetch
+from ._hand_pinned import held_lines, missing_dependencies, refusal
 from ._held_back import HeldBack
 from ._indexes import Indexes, strip_credentials
 from ._kept import keep_wheels, kept_wheels
@@ -236,6 +243,11 @@ def _cache_key(
     else:
         what = {"lock": [(p.name, p.version, sorted(p.sha256), [f.filename for f in p.files])
                          for p in requirements.pins]}  # fmt: skip
+        hand = requirements.hand_pinned
+        if hand is not None and (hand.strict or hand.extras):  # other keys stay as they were
+            what = {**what, "strict": hand.strict, "extras": sorted(
+                (n, sorted(e)) for n, e in hand.extras.items() if e
+            )}  # fmt: skip
     urls = [strip_credentials(u) for u in indexes.urls()]
     parts: list[object] = [what, target.runtime.name, target.architecture, list(target.platforms),
                            urls]  # fmt: skip
@@ -321,8 +333,46 @@ def _build_wheelhouse(
         f"Using the {counted(len(requirements.pins), 'package')} locked in {requirements.source}"
     )
     pins = locate(requirements.pins, indexes, reporter)
-    return _gather(pins, target, indexes, resolver=resolver, workdir=workdir, reporter=reporter,
-                   refresh=refresh)  # fmt: skip
+    wheels = _gather(pins, target, indexes, resolver=resolver, workdir=workdir,
+                     reporter=reporter, refresh=refresh)  # fmt: skip
+    hand = requirements.hand_pinned
+    if hand is None:
+        return wheels
+    missing = missing_dependencies(wheels, hand.extras, target, present=skip)
+    if not missing:
+        return wheels
+    with_pins_held = RequirementSet(
+        source=f"{requirements.source} with its pins held",
+        requirements=tuple(Requirement(line) for line in held_lines(requirements.pins, hand.extras)),
+        index_url=requirements.index_url, extra_index_urls=requirements.extra_index_urls,
+        find_links=requirements.find_links,
+    )  # fmt: skip
+    if hand.strict or hand.hash_checking:
+        backend = choose_resolver(resolver, custom_platforms=custom_platforms)
+        try:  # every package left out, not only those the pinned wheels name
+            lock = _resolve(
+                backend, requirements=with_pins_held.lines(), target=target, indexes=indexes,
+                workdir=workdir / "held", reporter=reporter, refresh=refresh,
+            )  # fmt: skip
+            for pin in pins_from_pylock(lock, where=f"{backend}'s resolution",
+                                        environment=target.marker_environment(), skip=skip):  # fmt: skip
+                if pin.name not in missing and pin.name not in {p.name for p in pins}:
+                    missing[pin.name] = []
+        except HatchLambdaError as exc:  # the dependencies the pinned wheels name still show
+            reporter.debug(f"resolving with the pins held, to name every package left out: {exc}")
+        raise RequirementsError(refusal(requirements, hand, dict(sorted(missing.items())), target))
+    resolved = _build_wheelhouse(
+        with_pins_held, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
+        workdir=workdir / "held", reporter=reporter, refresh=refresh, skip=skip,
+    )  # fmt: skip
+    pinned = {p.name for p in requirements.pins}
+    added = [f"{w.name} {w.version}" for w in resolved if canonicalize_name(w.name) not in pinned]
+    reporter.info(
+        f"{requirements.source} pins {len(requirements.pins)} of "
+        f"{counted(len(resolved), 'package')}; resolved the rest for {target.label}: "
+        f'{", ".join(added)} (requirements-mode = "lock" refuses such a file instead)'
+    )
+    return resolved
 
 
 def _gather(

@@ -51,7 +51,9 @@ def _requirement_lines(requirements: Requirements) -> tuple[list[str], bool]:
         hashes = "".join(f" --hash=sha256:{h}" for h in sorted(pin.sha256))
         urls = [f.url for f in pin.files if f.url and not pin.version]
         lines.append(f"{pin.name} @ {urls[0]}" if urls else f"{pin.name}=={pin.version}{hashes}")
-    return lines, True
+    # A requirements file may leave dependencies out: pip adds them unless told to be strict.
+    hand = requirements.hand_pinned
+    return lines, hand is None or hand.strict or hand.hash_checking
 
 
 def _environment(artifact: ArtifactConfig, indexes: Indexes) -> dict[str, str]:
