@@ -117,3 +117,19 @@ def test_stdlib_shadow_can_be_a_warning(app: Project) -> None:
     proc = app.build_wheel()
     assert "[stdlib-shadow] json/__init__.py" in proc.stderr
     assert app.only_zip().exists()
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_a_wheel_at_a_level_uv_cannot_name_is_used_on_amazon_linux_2(
+    app: Project, resolver: str, tmp_path: Path
+) -> None:
+    app.configure({"runtime": "python3.11", "handler": HANDLER, "extras": ["glibc224"],
+                   "resolver": resolver})  # fmt: skip
+    proc = app.build_wheel()
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        text = zf.read("fx_glibc224/__init__.py").decode()
+    assert "manylinux_2_24_x86_64" in text
+    if resolver == "uv":
+        assert "resolving with pip, which takes the exact tags" in proc.stderr
+    bundle = unpack(app.only_zip(), tmp_path / "bundle")
+    assert _imports_on("3.11", bundle, "import fx_glibc224; print(fx_glibc224.VERSION)") == "1.0"
