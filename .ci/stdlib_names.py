@@ -1,5 +1,6 @@
-"""Writes hatch_lambda/audit/_stdlib.py: the standard library's top-level module names of each
-CPython a Lambda runtime runs, for the `imports` audit rule.
+"""Writes hatch_lambda/_stdlib.py: the standard library's top-level module names of each
+CPython a Lambda runtime runs, for the `imports` and `stdlib-shadow` audit rules and the
+selection stage (backports the standard library already provides).
 
     python3 .ci/stdlib_names.py        # with CPython 3.9 to 3.13 in pyenv (~/.pyenv/versions)
 
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-OUT = Path(__file__).resolve().parent.parent / "hatch_lambda" / "audit" / "_stdlib.py"
+OUT = Path(__file__).resolve().parent.parent / "hatch_lambda" / "_stdlib.py"
 ADDED_IN_314 = {
     "_apple_support", "_ast_unparse", "_hmac", "_py_warnings", "_remote_debugging", "_types",
     "_zstd", "annotationlib", "compression",

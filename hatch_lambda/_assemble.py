@@ -18,6 +18,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from ._report import Reporter, counted, timed
+from ._toplevel import backports_left_out
 from .archive import ArchiveInfo, write_zip
 from .audit import (
     ElfFacts,
@@ -72,6 +73,8 @@ class ZipJob:
     compilers: Mapping[str, str | None] = field(default_factory=dict)
     """The runtimes to compile bytecode for, each with its local interpreter (None: the build
     image's)."""
+    left_out: Sequence[str] = ()
+    """What the selection stage left out, as it said it (backports count as provided)."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,7 @@ class Assembler:
         """Every rule for every runtime; returns unzipped sizes by distribution, and the
         warnings said."""
         config = job.config
-        provided: dict[str, str | None] = {}
+        provided: dict[str, str | None] = backports_left_out(job.left_out)
         for layer in job.layers.values():
             provided.update({str(k): v for k, v in layer.dists.get(config.runtime, {}).items()})
         digests = {w.path: w.sha256 for ws in job.selected.values() for w in ws}

@@ -11,6 +11,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from ._toplevel import backports_left_out
 from .audit import Deployment, Finding, read_layer
 from .bundle import Reader
 from .cache import sha256_file
@@ -164,6 +165,8 @@ def find_deployment(
             contents.append(read)
             findings += problems
     runtime_provided = _runtime_provided(manifest)
+    # A backport left out for the standard library's own module meets what requires it.
+    provided.update(backports_left_out(strings(manifest, "left-out")))
     project = [p["name"] for p in packages(manifest)
                if p.get("origin") == "project" and isinstance(p.get("name"), str)]  # fmt: skip
     # Code alone, with no layer: its dependencies are deployed some other way (as in the build).

@@ -215,7 +215,7 @@ class _Builder:
             artifact.selected,
             {n: Layer(self.layers[n].dists, self.layers[n].sizes, self.layers[n].path)
              for n in config.layers},
-            compilers,
+            compilers, artifact.left_out,
         )  # fmt: skip
         done = self._assembler.assemble(job, pair.artifact, into=pair.artifact_tmp)
         archive = done.archive

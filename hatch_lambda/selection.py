@@ -1,6 +1,8 @@
 """The selection stage: which of the collected wheels an artifact holds for a runtime, and which
 it leaves out: distributions the runtime provides (when it has a version the project accepts),
-and those a layer the function names holds."""
+backports of what the runtime's standard library has (``typing``, ``dataclasses``: every module
+of the distribution is a standard library module of the runtime's Python), and those a layer
+the function names holds."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from . import requirements as _requirements
 from ._markers import holds
+from ._toplevel import backport_left_out, wheel_stdlib_backport
 from .requirements._project import read_wheel_metadata
 from .target import RUNTIME_PROVIDED, Target
 from .wheelhouse import Wheel
@@ -75,6 +78,14 @@ def select(
             if (name := canonicalize_name(w.name)) in dropped
         ]
         kept = [w for w in kept if canonicalize_name(w.name) not in dropped]
+    still = []
+    for w in kept:
+        backport = wheel_stdlib_backport(w.path, [target.python_version])
+        if backport:
+            removed.append(backport_left_out(w.name, w.version, target.runtime.name, backport))
+        else:
+            still.append(w)
+    kept = still
     for layer_name, held in layers.items():
         still = []
         for w in kept:

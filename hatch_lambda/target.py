@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from packaging import tags as _tags
 from packaging.markers import Environment
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from ._provided import PROVIDED, Provided
 from .errors import TargetError
@@ -28,6 +30,22 @@ class Runtime:
     @property
     def cpython_tag(self) -> str:
         return f"cp{self.python[0]}{self.python[1]}"
+
+    def admits(self, requires_python: SpecifierSet) -> bool:
+        """Whether a distribution's ``Requires-Python`` lets it run on this runtime.
+
+        Which patch release of X.Y Lambda runs is AWS's choice and changes over time, so the
+        specifier is tried at the first patch (X.Y.0, what pip and uv assume for
+        ``--python-version X.Y``) and at any later one (X.Y.99): only a specifier that rejects
+        both, one that leaves out the whole X.Y line (``<3.7``, ``>=3.6, <3.11``), is certain to
+        be wrong for the runtime. A bound inside the line (``>=3.9.2``) cannot be judged from the
+        runtime's name, and is not held against it.
+        """
+        major, minor = self.python
+        return any(
+            requires_python.contains(Version(f"{major}.{minor}.{patch}"), prereleases=True)
+            for patch in (0, 99)
+        )
 
 
 # Amazon Linux 2 ships glibc 2.26, Amazon Linux 2023 ships 2.34 (see the README's runtime table).

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hatch_lambda._stdlib import VERSIONS, stdlib_modules
 from hatch_lambda.audit import Finding, Importable
-from hatch_lambda.audit._stdlib import VERSIONS, stdlib_modules
 from hatch_lambda.target import RUNTIME_PROVIDED, resolve_target
 from support.audit import audit_folder
 from support.project import Project

@@ -18,7 +18,7 @@ from ._finding import Finding, Site
 RULES = (
     "archive-entry", "archive-paths", "archive-symlink", "bytecode", "closure", "elf-glibc",
     "elf-invalid", "elf-machine", "elf-musl", "elf-needs", "handler", "imports", "install-links",
-    "layers", "size", "wheel-tags", "wheelhouse",
+    "layers", "requires-python", "size", "stdlib-shadow", "wheel-tags", "wheelhouse",
 )  # fmt: skip
 
 from ._artifact import OpenedArtifact, open_artifact  # noqa: E402
@@ -32,6 +32,8 @@ from ._layers import LayerContents, layer_modules, read_layer  # noqa: E402
 from ._links import check_install_links  # noqa: E402
 from ._members import check_members, entry_finding, read_headers  # noqa: E402
 from ._modules import top_level_names  # noqa: E402
+from ._requires_python import check_requires_python  # noqa: E402
+from ._shadow import check_stdlib_shadow  # noqa: E402
 from ._size import OTHER_FILES, check_size, distribution_sizes  # noqa: E402
 from ._tags import check_wheel_tags, wheel_tags  # noqa: E402
 from ._wheelhouse import check_wheelhouse  # noqa: E402
@@ -74,6 +76,8 @@ def audit_bundle(
                     site, target, allowed=bytecode_versions or (target.python_version,)
                 ),
                 *check_install_links(site),
+                *check_requires_python(site, target, reader),
+                *check_stdlib_shadow(site, target),
             ]
             for f in local:
                 owner = site.entries[f.path].owner if f.path in site.entries else None

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from .._stdlib import VERSIONS, stdlib_modules
 from ..bundle import Entry, Reader
 from ..errors import UnreadableError
 from ..target import RUNTIME_PROVIDED, Target
@@ -27,7 +28,6 @@ from ._finding import Finding
 from ._handler import HANDLER_PATTERN, SOURCE_LIMIT, handler_candidates
 from ._modules import ModuleTree, top_level_names
 from ._statements import Statement, import_statements
-from ._stdlib import VERSIONS, stdlib_modules
 
 # Lambda's Python runtimes put the AWS SDK on sys.path after the function and its layers
 # (/var/runtime), so importing it never fails at a cold start, bundled or not; which version

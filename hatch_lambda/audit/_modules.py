@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
+from .._toplevel import top_level_names
 from ..bundle import Entry
 
-
-def top_level_names(paths: Iterable[str]) -> set[str]:
-    """The names ``import`` finds in a folder holding *paths* (relative to it): packages (and
-    namespace packages), modules, sourceless ``.pyc`` and extension modules."""
-    names = set()
-    for path in paths:
-        head, sep, _ = path.partition("/")
-        if sep:
-            name = head
-        elif head.endswith((".py", ".pyc")):
-            name = head.rsplit(".", 1)[0]
-        elif head.endswith(".so"):
-            name = head.split(".", 1)[0]
-        else:
-            continue
-        if name.isidentifier():
-            names.add(name)
-    return names
+__all__ = ["ModuleTree", "top_level_names"]
 
 
 class ModuleTree:

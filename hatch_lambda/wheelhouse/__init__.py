@@ -37,7 +37,8 @@ from ._indexes import Indexes, strip_credentials
 from ._kept import keep_wheels, kept_wheels
 from ._local import build_local
 from ._locate import locate
-from ._retry import packages_needing_sdists
+from ._retry import packages_needing_sdists, packages_without_matching_wheels
+from ._review import review
 from ._sdist import build_wheel
 from ._select import choose
 from ._wheel import Wheel
@@ -75,21 +76,27 @@ def _resolve(
     workdir: Path,
     reporter: Reporter,
     refresh: bool,
-) -> Pylock:
-    """Resolve wheels only, then allow sdists just for the packages the resolver says lack one.
+    constraints: Sequence[str] = (),
+) -> tuple[Pylock, str]:
+    """Resolve wheels only, then allow sdists just for the packages the resolver says lack one;
+    returns the lock and the resolver that made it.
 
     A resolver free to build sdists happily picks a release whose only file for the target is an
     sdist (numpy 2.3 on python3.11) over an older one with a wheel, and may compile it just to
-    read its metadata; so sdists are allowed package by package, never wholesale.
+    read its metadata; so sdists are allowed package by package, never wholesale. uv, told a
+    lower manylinux level than the target's where it knows none in between (2_17 for glibc
+    2.26), may find no wheel where the exact tag list has one: pip is asked before any sdist.
     """
-    backend = _uv.resolve if resolver == "uv" else _pip.resolve
     sdists: frozenset[str] = frozenset()
     for round_ in range(_MAX_SDIST_ROUNDS):
+        backend = _uv.resolve if resolver == "uv" else _pip.resolve
         try:
-            return backend(
+            lock = backend(
                 requirements, target, indexes, sdists=sdists,
                 workdir=workdir / f"round{round_}", reporter=reporter, refresh=refresh,
+                constraints=constraints,
             )  # fmt: skip
+            return lock, resolver
         except ToolError as exc:
             # A name that is on no index needs no wheel, nor a round with its sdist.
             absent = not_on_index(exc, indexes)
@@ -98,6 +105,16 @@ def _resolve(
                     f"{exc.message}\n  {not_on_index_advice(absent, indexes)}"
                 ) from exc
             wanted = packages_needing_sdists(exc) - sdists
+            unmatched = wanted | packages_without_matching_wheels(exc)
+            if unmatched and resolver == "uv" and _uv.reachable_target(target) is not None:
+                reporter.info(
+                    f"No wheel of {', '.join(sorted(unmatched))} fits "
+                    f"{_uv.uv_python_platform(target)}, the closest level uv can be told for "
+                    f"{target.label} (glibc {'.'.join(map(str, target.runtime.glibc))}); "
+                    "resolving with pip, which takes the exact tags"
+                )
+                resolver = "pip"
+                continue
             if not wanted:
                 advice = resolution_advice(target.label, target.describe_tags(2), exc.message)
                 raise ToolError(f"{exc.message}\n  {advice}") from exc
@@ -311,15 +328,10 @@ def _build_wheelhouse(
             f"{target.label} with {backend}"
         )
         with timed(reporter, "resolve"):
-            lock = _resolve(
-                backend, requirements=lines, target=target, indexes=indexes,
-                workdir=workdir / "resolve", reporter=reporter, refresh=refresh,
+            pins = _resolve_reviewed(
+                backend, requirements, target, indexes, workdir=workdir / "resolve",
+                reporter=reporter, refresh=refresh, skip=skip,
             )  # fmt: skip
-        # A released package that requires a name a local source provides gets the local build.
-        pins = pins_from_pylock(
-            lock, where=f"{backend}'s resolution", environment=target.marker_environment(),
-            skip=skip,
-        )  # fmt: skip
         if not pins:
             return []
         # Looked up while the wheels download; a lock's versions are its author's choice.
@@ -373,6 +385,55 @@ def _build_wheelhouse(
         f'{", ".join(added)} (requirements-mode = "lock" refuses such a file instead)'
     )
     return resolved
+
+
+_MAX_REVIEW_ROUNDS = 4
+
+
+def _resolve_reviewed(
+    backend: str, requirements: RequirementSet, target: Target, indexes: Indexes, *,
+    workdir: Path, reporter: Reporter, refresh: bool, skip: frozenset[str],
+) -> list[Pin]:  # fmt: skip
+    """Resolve, then for uv review the pins against the index (``_review``): releases whose
+    Requires-Python excludes the runtime are constrained away, round after round, and a newer
+    release with a wheel only the exact tag list accepts sends the resolution to pip."""
+    lines = requirements.lines()
+    wanted = {canonicalize_name(r.name): r.specifier for r in requirements.requirements}
+    constraints: list[str] = []
+    for round_ in range(_MAX_REVIEW_ROUNDS):
+        lock, backend = _resolve(
+            backend, requirements=lines, target=target, indexes=indexes,
+            workdir=workdir / f"review{round_}", reporter=reporter, refresh=refresh,
+            constraints=constraints,
+        )  # fmt: skip
+        # A released package that requires a name a local source provides gets the local build.
+        pins = pins_from_pylock(
+            lock, where=f"{backend}'s resolution", environment=target.marker_environment(),
+            skip=skip,
+        )  # fmt: skip
+        if backend != "uv" or not pins:
+            return pins
+        found = review(pins, wanted, target, indexes, reporter,
+                       reachable=_uv.reachable_target(target))  # fmt: skip
+        for line in found.skipped:
+            reporter.info(line)
+        if found.newer_fits:
+            have = ".".join(map(str, target.runtime.glibc))
+            reporter.info(
+                f"uv cannot be told glibc {have} ({target.runtime.name}), only manylinux_2_17: "
+                f"{'; '.join(found.newer_fits)}. Resolving with pip, which takes the exact tags"
+            )
+            backend = "pip"
+            continue
+        new = [c for c in found.constraints if c not in constraints]
+        if not new:
+            return pins
+        constraints += new
+    raise ResolutionError(
+        f"releases kept being ruled out by their Requires-Python after {_MAX_REVIEW_ROUNDS} "
+        f"rounds ({', '.join(constraints)}); pin the packages named above to releases that "
+        f'support Python {target.runtime.version}, or set resolver = "pip"'
+    )
 
 
 def _gather(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ def resolve(
     workdir: Path,
     reporter: Reporter,
     refresh: bool = False,
+    constraints: Sequence[str] = (),
 ) -> Pylock:
     workdir.mkdir(parents=True, exist_ok=True)
     source = workdir / "requirements.txt"
@@ -55,6 +57,10 @@ def resolve(
         "-r",
         str(source),
     ]
+    if constraints:
+        constraint_file = workdir / "constraints.txt"
+        constraint_file.write_text("".join(f"{c}\n" for c in constraints), encoding="utf-8")
+        argv += ["-c", str(constraint_file)]
     for platform in target.platforms:
         argv += ["--platform", platform]
     argv.append("--only-binary=:all:")

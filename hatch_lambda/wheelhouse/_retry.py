@@ -20,3 +20,13 @@ _NEEDS_SDIST = (
 
 def packages_needing_sdists(error: ToolError) -> set[NormalizedName]:
     return {canonicalize_name(m) for p in _NEEDS_SDIST for m in p.findall(error.message)}
+
+
+_NO_MATCHING_WHEEL = re.compile(
+    r"\b([A-Za-z0-9][A-Za-z0-9._-]*)(?:==\S+)? has no wheels with a matching platform tag"
+)
+
+
+def packages_without_matching_wheels(error: ToolError) -> set[NormalizedName]:
+    """Packages uv found wheels of, none for the platform it was told."""
+    return {canonicalize_name(m) for m in _NO_MATCHING_WHEEL.findall(error.message)}

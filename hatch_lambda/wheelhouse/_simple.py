@@ -40,6 +40,8 @@ class IndexFile:
     url: str
     hashes: dict[str, str]
     yanked: bool = False
+    requires_python: str | None = None
+    """The ``Requires-Python`` the index gives for the file (PEP 503 ``data-requires-python``)."""
 
     @property
     def name_version(self) -> tuple[NormalizedName, Version] | None:
@@ -77,7 +79,13 @@ def _from_html(text: str, base: str) -> list[IndexFile]:
         algo, _, digest = fragment.partition("=")
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         files.append(
-            IndexFile(filename, url, {algo: digest} if digest else {}, "data-yanked" in attrs)
+            IndexFile(
+                filename,
+                url,
+                {algo: digest} if digest else {},
+                "data-yanked" in attrs,
+                attrs.get("data-requires-python") or None,
+            )
         )
     return files
 
@@ -86,7 +94,11 @@ def _from_json(text: str, base: str) -> list[IndexFile]:
     data = json.loads(text)
     return [
         IndexFile(
-            f["filename"], urljoin(base, f["url"]), dict(f.get("hashes", {})), bool(f.get("yanked"))
+            f["filename"],
+            urljoin(base, f["url"]),
+            dict(f.get("hashes", {})),
+            bool(f.get("yanked")),
+            f.get("requires-python") or None,
         )
         for f in data.get("files", [])
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.pylock import Pylock
@@ -12,7 +13,7 @@ from .._report import Reporter, counted
 from .._subprocess import run
 from ..errors import ResolutionError, ToolError
 from ..requirements._pylock import load_pylock
-from ..target import Target, manylinux_glibc
+from ..target import Target, manylinux_glibc, resolve_target
 from ._indexes import Indexes
 
 # The manylinux levels uv can be told about (`uv pip compile --help`, --python-platform).
@@ -52,6 +53,19 @@ def uv_python_platform(target: Target) -> str:
     return f"{target.machine}-manylinux_2_{usable[-1]}"
 
 
+def reachable_target(target: Target) -> Target | None:
+    """The target as uv sees it when told ``uv_python_platform``: its manylinux platforms down
+    from uv's level only; None when uv's level is the target's own ceiling."""
+    level = manylinux_glibc(f"{uv_python_platform(target).split('-', 1)[1]}_{target.machine}")
+    ceiling = max((g for p in target.platforms if (g := manylinux_glibc(p))), default=None)
+    if level is None or ceiling is None or level[0] == ceiling[0]:
+        return None
+    platforms = [
+        p for p in target.platforms if (g := manylinux_glibc(p)) is None or g[0] <= level[0]
+    ]
+    return resolve_target(target.runtime.name, target.architecture, platforms)[0]
+
+
 def resolve(
     requirements: list[str],
     target: Target,
@@ -61,6 +75,7 @@ def resolve(
     workdir: Path,
     reporter: Reporter,
     refresh: bool = False,
+    constraints: Sequence[str] = (),
 ) -> Pylock:
     uv = find_uv()
     if uv is None:
@@ -92,6 +107,10 @@ def resolve(
         "--no-progress",
     ]
     argv += ["--only-binary", ":all:"]
+    if constraints:
+        constraint_file = workdir / "constraints.txt"
+        constraint_file.write_text("".join(f"{c}\n" for c in constraints), encoding="utf-8")
+        argv += ["--constraint", str(constraint_file)]
     if refresh:  # uv's own cache would serve what the index served before
         argv.append("--refresh")
     for name in sorted(sdists):

@@ -41,12 +41,17 @@ def make_wheel(
     requires: list[str] | tuple[str, ...] = (),
     provides_extra: list[str] | tuple[str, ...] = (),
     extra_files: dict[str, bytes] | None = None,
+    requires_python: str | None = None,
+    own_module: bool = True,
 ) -> Path:
-    """Write a real wheel whose module ``<name>`` records *tag* as ``WHEEL_TAG``."""
+    """Write a real wheel whose module ``<name>`` records *tag* as ``WHEEL_TAG`` (unless
+    *own_module* is false: then it holds *extra_files* alone)."""
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     pure = tag.endswith("-none-any")
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
     metadata += "".join(f"Provides-Extra: {e}\n" for e in provides_extra)
     metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
     wheel_meta = "Wheel-Version: 1.0\nGenerator: hatch-lambda-tests\n"
@@ -56,8 +61,9 @@ def make_wheel(
         for a in abis.split("."):
             for p in platforms.split("."):
                 wheel_meta += f"Tag: {i}-{a}-{p}\n"
+    own = {f"{module}/__init__.py": f"WHEEL_TAG = {tag!r}\nVERSION = {version!r}\n".encode()}
     files: dict[str, bytes] = {
-        f"{module}/__init__.py": f"WHEEL_TAG = {tag!r}\nVERSION = {version!r}\n".encode(),
+        **(own if own_module else {}),
         **(extra_files or {}),
         f"{dist_info}/METADATA": metadata.encode(),
         f"{dist_info}/WHEEL": wheel_meta.encode(),
@@ -108,6 +114,8 @@ def build_index(root: Path) -> Path:
                 files, entry["name"], entry["version"], tag,
                 requires=entry.get("requires", []), extra_files=extra,
                 provides_extra=entry.get("provides-extra", []),
+                requires_python=entry.get("requires-python"),
+                own_module=entry.get("own-module", True),
             )  # fmt: skip
     for source in sorted((FIXTURES / "sdists").iterdir()):
         if source.is_dir():
@@ -130,12 +138,26 @@ def write_simple_pages(root: Path) -> None:
         page.parent.mkdir(parents=True)
         links = "".join(
             f'<a href="../../files/{html.escape(p.name)}#sha256='
-            f'{hashlib.sha256(p.read_bytes()).hexdigest()}">{html.escape(p.name)}</a>\n'
+            f'{hashlib.sha256(p.read_bytes()).hexdigest()}"{_requires_python_attribute(p)}>'
+            f"{html.escape(p.name)}</a>\n"
             for p in paths
         )
         page.write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
     index = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(by_project))
     (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{index}</body></html>\n")
+
+
+def _requires_python_attribute(path: Path) -> str:
+    """``data-requires-python`` for a wheel whose METADATA has Requires-Python, as PyPI serves."""
+    if path.suffix != ".whl":
+        return ""
+    with zipfile.ZipFile(path) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        for line in zf.read(meta).decode().splitlines():
+            if line.startswith("Requires-Python: "):
+                value = line.split(": ", 1)[1]
+                return f' data-requires-python="{html.escape(value)}"'
+    return ""
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
