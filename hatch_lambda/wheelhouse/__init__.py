@@ -362,7 +362,7 @@ def _build_wheelhouse(
     if hand.strict or hand.hash_checking:
         backend = choose_resolver(resolver, custom_platforms=custom_platforms)
         try:  # every package left out, not only those the pinned wheels name
-            lock = _resolve(
+            lock, backend = _resolve(
                 backend, requirements=with_pins_held.lines(), target=target, indexes=indexes,
                 workdir=workdir / "held", reporter=reporter, refresh=refresh,
             )  # fmt: skip
