@@ -227,8 +227,11 @@ def test_a_lock_older_than_pyproject_fails_before_anything_is_fetched(
 def test_a_lock_whose_check_cannot_run_is_read_as_it_is(locked: Project) -> None:
     # uv cannot check a lock with an interpreter outside requires-python; the build goes on.
     locked.template = locked.template.replace(">=3.9", ">=3.99")
-    locked.configure({"handler": "fx_locked.app.handler", "requirements": "uv.lock"})
+    # The project then says it runs on no runtime: the requires-python rule would stop the build.
+    locked.configure({"handler": "fx_locked.app.handler", "requirements": "uv.lock",
+                      "audit-warn": ["requires-python"]})  # fmt: skip
     proc = locked.hatchling("-t", "wheel", HATCH_VERBOSE="1")
     assert proc.returncode == 0, proc.stderr
+    assert "[requires-python] fx_locked-0.5.0.dist-info/METADATA" in proc.stderr
     assert "out of date" not in proc.stderr
     assert "could not tell whether uv.lock is up to date" in proc.stderr
