@@ -1,0 +1,51 @@
+"""Sdist-only packages: an optional C extension is left out (with a warning) rather than refused,
+a required one fails clearly, and legacy archive formats are handled."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from test_failures import BASE, failing_build
+
+from support.project import Project, unpack
+from support.pythons import call_handler, find_python, missing
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_optional_c_speedups_fall_back_to_the_pure_python_wheel(
+    app: Project, resolver: str, tmp_path: Path
+) -> None:
+    app.configure({**BASE, "extras": ["speedups"], "resolver": resolver})
+    proc = app.build_wheel()
+    out = proc.stdout + proc.stderr
+    assert "Traceback" not in out
+    assert "fx-speedups 1.0" in out and "its optional C speedups are off" in out
+    assert "Container mode (container = true) builds them" in out
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        names = zf.namelist()
+        assert b"WHEEL_TAG = 'py3-none-any'" in zf.read("fx_speedups/__init__.py")
+    assert not [n for n in names if n.endswith(".so")], names
+    packages = {p["name"]: p for p in app.manifest()["packages"]}
+    assert packages["fx-speedups"]["origin"] == "sdist"
+    assert packages["fx-speedups"]["tags"] == ["py3-none-any"]
+    python = find_python("3.12")
+    if python is None:
+        missing("no python3.12 to import the bundle with")
+        return
+    bundle = unpack(app.only_zip(), tmp_path / "bundle")
+    result = call_handler([python], str(bundle), "fx_app.handler.handler", {})
+    assert result["python"] == "3.12"
+    assert result["modules"]["fx_speedups"] == "py3-none-any"
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_a_required_c_extension_still_fails_with_the_clear_message(
+    app: Project, resolver: str
+) -> None:
+    out = failing_build(app, {**BASE, "extras": ["cext"], "resolver": resolver})
+    assert "fx-cext 1.0 has no wheel for python3.12 x86_64; only the sdist" in out
+    assert "contains compiled code" in out and "does not build without a C compiler" in out
+    assert "container mode: container = true" in out
+    assert "speedups are off" not in out
