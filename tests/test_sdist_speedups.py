@@ -49,3 +49,17 @@ def test_a_required_c_extension_still_fails_with_the_clear_message(
     assert "contains compiled code" in out and "does not build without a C compiler" in out
     assert "container mode: container = true" in out
     assert "speedups are off" not in out
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_a_legacy_tar_bz2_sdist_is_refused_saying_so_and_what_to_do(
+    app: Project, resolver: str
+) -> None:
+    out = failing_build(app, {**BASE, "extras": ["bz2"], "resolver": resolver})
+    assert (
+        "fx-legacy-bz2: 1.0 offers fx_legacy_bz2-1.0.tar.bz2: legacy .tar.bz2 sdists are not "
+        in out
+    )
+    assert "supported (uv refuses them, and a PEP 751 lock cannot record them)" in out
+    assert "pin a release with a wheel or a .tar.gz sdist, or build its wheel once" in out
+    assert "is not usable" not in out and "command:" not in out
