@@ -317,3 +317,42 @@ def test_a_layer_for_two_runtimes_with_compiled_wheels_and_scripts(
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         assert result["python"] == version and result["sum"] == 6
         assert result["numpy"] and result["requests"]
+
+
+SPEEDUPS_HANDLER = """
+import markupsafe
+
+
+def handler(event, context):
+    return {"escaped": str(markupsafe.escape("<a>")), "version": markupsafe.__version__}
+"""
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_markupsafe_1_1_0_ships_without_its_optional_speedups(
+    tmp_path: Path, cache: Path, resolver: str
+) -> None:
+    root = tmp_path / "ms"
+    (root / "src" / "ms").mkdir(parents=True)
+    (root / "src" / "ms" / "__init__.py").write_text("")
+    (root / "src" / "ms" / "app.py").write_text(SPEEDUPS_HANDLER)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", "hatch-lambda"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "ms"\nversion = "1.0"\ndependencies = ["markupsafe==1.1.0"]\n\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/ms"]\n'
+    )
+    project = Project(root, clean_env(cache))
+    project.configure({"runtime": "python3.12", "architecture": "x86_64",
+                       "handler": "ms.app.handler", "resolver": resolver})  # fmt: skip
+    proc = project.build_wheel()
+    assert "markupsafe 1.1.0" in proc.stderr + proc.stdout
+    assert "its optional C speedups are off" in proc.stderr + proc.stdout
+    assert wheel_tags(project.only_zip())["markupsafe"] == ["py3-none-any"]
+    with zipfile.ZipFile(project.only_zip()) as zf:
+        assert not [n for n in zf.namelist() if n.endswith(".so")]
+    python = find_python("3.12")
+    if python is None:
+        missing("no Python 3.12 to import the bundle with")
+    bundle = str(unpack(project.only_zip(), tmp_path / "b"))
+    result = call_handler([python], bundle, "ms.app.handler", {})
+    assert result == {"escaped": "&lt;a&gt;", "version": "1.1.0"}
