@@ -3,12 +3,16 @@ a required one fails clearly, and legacy archive formats are handled."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
 from test_failures import BASE, failing_build
 
+from support.index import make_wheel
 from support.project import Project, unpack
 from support.pythons import call_handler, find_python, missing
 
@@ -63,3 +67,39 @@ def test_a_legacy_tar_bz2_sdist_is_refused_saying_so_and_what_to_do(
     assert "supported (uv refuses them, and a PEP 751 lock cannot record them)" in out
     assert "pin a release with a wheel or a .tar.gz sdist, or build its wheel once" in out
     assert "is not usable" not in out and "command:" not in out
+
+
+def test_a_wheel_without_compiled_files_is_retagged_pure(tmp_path: Path) -> None:
+    from hatch_lambda.wheelhouse._retag import retag_pure
+
+    built = make_wheel(tmp_path, "fx-fallback", "1.0", "cp312-cp312-linux_x86_64")
+    _end_wheel_file_with_a_blank_line(built)
+    pure = retag_pure(built, tmp_path / "out")
+    assert pure is not None and pure.name == "fx_fallback-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(pure) as zf:
+        wheel = zf.read("fx_fallback-1.0.dist-info/WHEEL").decode()
+        record = zf.read("fx_fallback-1.0.dist-info/RECORD").decode()
+    headers = HeaderParser().parsestr(wheel)
+    assert headers.get_all("Tag") == ["py3-none-any"] and headers["Root-Is-Purelib"] == "true"
+    assert "linux_x86_64" not in wheel
+    digest = base64.urlsafe_b64encode(hashlib.sha256(wheel.encode()).digest()).rstrip(b"=")
+    assert f"fx_fallback-1.0.dist-info/WHEEL,sha256={digest.decode()}," in record
+
+
+def test_a_wheel_with_a_shared_library_is_not_retagged(tmp_path: Path) -> None:
+    from hatch_lambda.wheelhouse._retag import retag_pure
+
+    built = make_wheel(
+        tmp_path, "fx-fallback", "1.0", "cp312-cp312-linux_x86_64",
+        extra_files={"fx_fallback/_speedups.cpython-312-x86_64-linux-gnu.so": b"\x7fELF"},
+    )  # fmt: skip
+    assert retag_pure(built, tmp_path / "out") is None
+
+
+def _end_wheel_file_with_a_blank_line(wheel: Path) -> None:
+    """As bdist_wheel writes it."""
+    with zipfile.ZipFile(wheel) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for info, data in members:
+            zf.writestr(info, data + b"\n" if info.filename.endswith("/WHEEL") else data)

@@ -24,6 +24,7 @@ from ..errors import SdistBuildError, ToolError
 from ..target import Target
 from ._advice import twin_advice
 from ._indexes import Indexes
+from ._retag import retag_pure
 from ._select import Chosen
 from ._uv import find_uv
 
@@ -55,6 +56,9 @@ def build_wheel(
         pure = build.run("-pure", dict.fromkeys(_COMPILER_VARIABLES, str(failing)), fresh=True)
     except SdistBuildError:
         pure = None
+    if pure is not None and not _loadable(pure, target):
+        # Built without its extension, yet tagged for this machine (wrapt 1.14, sqlalchemy 1.1).
+        pure = retag_pure(pure, pure.parent.with_name(pure.parent.name + "-retagged"))
     if pure is None or not _loadable(pure, target):
         raise SdistBuildError(_compiled_message(item, target, wheel))
     reporter.warning(
