@@ -122,3 +122,27 @@ def test_platform_tags_override_restricts_the_choice(app: Project) -> None:
 def test_uv_refuses_platform_tags_it_cannot_express(app: Project) -> None:
     out = failing_build(app, {**BASE, "resolver": "uv", "platform-tags": ["musllinux_1_2_x86_64"]})
     assert 'set resolver = "pip"' in out
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_every_requested_package_without_a_usable_file_is_named_at_once(
+    app: Project, resolver: str
+) -> None:
+    out = failing_build(app, {**BASE, "extras": ["nofiles"], "resolver": resolver})
+    assert "2 requested packages have no file python3.12 x86_64 can use:" in out
+    assert "  fx-hostonly: 1 release, none with a usable file; 1.0 offers wheels tagged " in out
+    assert "  fx-winonly: 1 release, none with a usable file; 1.0 offers wheels tagged " in out
+    assert "cp312-cp312-win_amd64" in out
+    assert "fx-pure" not in out.split("can use:")[1]  # it has a wheel
+    assert "What to do: every package named above needs a release with a wheel" in out
+    assert "command:" not in out and "resolver's command" not in out
+    assert "pip compile" not in out and "_pip_target.py" not in out
+
+
+def test_the_resolvers_command_is_shown_at_v(app: Project) -> None:
+    app.configure({**BASE, "extras": ["nofiles"], "resolver": "uv"})
+    proc = app.hatchling("-t", "wheel", HATCH_VERBOSE="1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in out
+    assert "the resolver's command: " in out and "pip compile" in out
+    assert "2 requested packages have no file python3.12 x86_64 can use:" in out

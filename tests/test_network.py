@@ -327,3 +327,56 @@ def test_a_layer_for_two_runtimes_with_compiled_wheels_and_scripts(
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         assert result["python"] == version and result["sum"] == 6
         assert result["numpy"] and result["requests"]
+
+
+SPEEDUPS_HANDLER = """
+import importlib
+
+
+def handler(event, context):
+    module = importlib.import_module(event["module"])
+    return {"version": module.__version__, "file": module.__file__}
+"""
+
+
+@pytest.mark.parametrize(
+    ("requirement", "module", "resolver"),
+    [
+        ("markupsafe==1.1.0", "markupsafe", "uv"),
+        ("markupsafe==1.1.0", "markupsafe", "pip"),
+        # These tag their fallback wheel for the building machine: it is re-tagged pure.
+        ("wrapt==1.14.1", "wrapt", "uv"),
+        # Builds and ships; its own code uses collections.MutableMapping, gone since 3.10.
+        ("sqlalchemy==1.1.18", None, "uv"),
+    ],
+)
+def test_sdists_with_optional_c_speedups_ship_without_them(
+    tmp_path: Path, cache: Path, requirement: str, module: str | None, resolver: str
+) -> None:
+    root = tmp_path / "speedups"
+    (root / "src" / "speedups").mkdir(parents=True)
+    (root / "src" / "speedups" / "__init__.py").write_text("")
+    (root / "src" / "speedups" / "app.py").write_text(SPEEDUPS_HANDLER)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", "hatch-lambda"]\nbuild-backend = "hatchling.build"\n\n'
+        f'[project]\nname = "speedups"\nversion = "1.0"\ndependencies = ["{requirement}"]\n\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/speedups"]\n'
+    )
+    project = Project(root, clean_env(cache))
+    project.configure({"runtime": "python3.12", "architecture": "x86_64",
+                       "handler": "speedups.app.handler", "resolver": resolver})  # fmt: skip
+    proc = project.build_wheel()
+    name, version = requirement.split("==")
+    assert f"{name} {version}: its sdist" in proc.stderr + proc.stdout
+    assert "its optional C speedups are off" in proc.stderr + proc.stdout
+    assert wheel_tags(project.only_zip())[name] == ["py3-none-any"]
+    with zipfile.ZipFile(project.only_zip()) as zf:
+        assert not [n for n in zf.namelist() if n.endswith(".so")]
+    python = find_python("3.12")
+    if python is None:
+        missing("no Python 3.12 to import the bundle with")
+    if module is None:
+        return
+    bundle = str(unpack(project.only_zip(), tmp_path / "b"))
+    result = call_handler([python], bundle, "speedups.app.handler", {"module": module})
+    assert result["version"] == version and result["file"].startswith(bundle)

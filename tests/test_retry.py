@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from hatch_lambda.errors import ToolError
 from hatch_lambda.wheelhouse._retry import packages_needing_sdists
 
@@ -68,3 +72,30 @@ def test_binary_twins_are_named_for_the_project_not_for_the_twin() -> None:
     assert twin_advice(["Psycopg2", "requests"]) == (
         " For psycopg2: depend on psycopg2-binary, the same code published with manylinux wheels."
     )
+
+
+def test_uv_refusing_a_legacy_sdist_is_said_plainly() -> None:
+    from hatch_lambda.wheelhouse._retry import legacy_sdists
+
+    said = (
+        "  cause: Because fx-old==0.9 has a non-PEP 625-compliant source distribution filename "
+        "and only fx-old==0.9 is available, we can conclude that all versions of fx-old cannot "
+        "be used."
+    )
+    text = legacy_sdists(ToolError(said))
+    assert text.startswith("legacy sdists are not supported: fx-old 0.9 offers only an sdist")
+    assert "add that folder to find-links" in text
+    assert legacy_sdists(ToolError(UV_WRONG_PLATFORM)) == ""
+
+
+def test_pip_report_with_a_legacy_sdist_is_refused_plainly(tmp_path: Path) -> None:
+    from hatch_lambda.errors import ResolutionError
+    from hatch_lambda.wheelhouse._pip import report_to_pylock
+
+    report = {"install": [{
+        "metadata": {"name": "fx-old", "version": "0.9"},
+        "download_info": {"url": "http://127.0.0.1:9/files/fx_old-0.9.tar.bz2",
+                          "archive_info": {"hashes": {"sha256": "00"}}},
+    }]}  # fmt: skip
+    with pytest.raises(ResolutionError, match=r"legacy \.tar\.bz2 sdists are not supported"):
+        report_to_pylock(report, tmp_path / "report.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import re
 import subprocess
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,10 +38,11 @@ from ._indexes import Indexes, strip_credentials
 from ._kept import keep_wheels, kept_wheels
 from ._local import build_local
 from ._locate import locate
-from ._retry import packages_needing_sdists, packages_without_matching_wheels
+from ._retry import legacy_sdists, packages_needing_sdists, packages_without_matching_wheels
 from ._review import review
 from ._sdist import build_wheel
 from ._select import choose
+from ._unusable import LEGACY_ADVICE, without_usable_files
 from ._wheel import Wheel
 
 __all__ = [
@@ -88,6 +90,7 @@ def _resolve(
     2.26), may find no wheel where the exact tag list has one: pip is asked before any sdist.
     """
     sdists: frozenset[str] = frozenset()
+    checked = False
     for round_ in range(_MAX_SDIST_ROUNDS):
         backend = _uv.resolve if resolver == "uv" else _pip.resolve
         try:
@@ -98,12 +101,19 @@ def _resolve(
             )  # fmt: skip
             return lock, resolver
         except ToolError as exc:
+            message = _hide_command(exc.message, reporter)
             # A name that is on no index needs no wheel, nor a round with its sdist.
             absent = not_on_index(exc, indexes)
             if absent:
                 raise ResolutionError(
-                    f"{exc.message}\n  {not_on_index_advice(absent, indexes)}"
+                    f"{message}\n  {not_on_index_advice(absent, indexes)}"
                 ) from exc
+            if not checked:  # every requested package without a usable file, in one message
+                checked = True
+                _check_requested(requirements, target, indexes, exc)
+            legacy = legacy_sdists(exc)
+            if legacy:
+                raise ResolutionError(f"{message}\n  {legacy}") from exc
             wanted = packages_needing_sdists(exc) - sdists
             unmatched = wanted | packages_without_matching_wheels(exc)
             if unmatched and resolver == "uv" and _uv.reachable_target(target) is not None:
@@ -117,13 +127,42 @@ def _resolve(
                 continue
             if not wanted:
                 advice = resolution_advice(target.label, target.describe_tags(2), exc.message)
-                raise ToolError(f"{exc.message}\n  {advice}") from exc
+                raise ToolError(f"{message}\n  {advice}") from exc
             its = "its source distribution" if len(wanted) == 1 else "their source distributions"
             reporter.info(
                 f"No wheel of {', '.join(sorted(wanted))} fits {target.label}; trying {its}"
             )
             sdists |= wanted
     raise ResolutionError(f"more than {_MAX_SDIST_ROUNDS} rounds of sdist fallbacks; giving up")
+
+
+_COMMAND_LINE = re.compile(r"^  command: (.*)\n", re.M)
+
+
+def _hide_command(message: str, reporter: Reporter) -> str:
+    """*message* without the resolver's command line (temporary paths and flags), which is
+    shown at ``-v`` instead."""
+    for command in _COMMAND_LINE.findall(message):
+        reporter.debug(f"the resolver's command: {command}", level=1)
+    return _COMMAND_LINE.sub("", message)
+
+
+def _check_requested(
+    requirements: list[str], target: Target, indexes: Indexes, exc: ToolError
+) -> None:
+    """Fail naming every requested package that has no file the target can use, if any."""
+    lines = without_usable_files(requirements, target, indexes)
+    if not lines:
+        return
+    advice = resolution_advice(target.label, target.describe_tags(2), "\n".join(lines))
+    if any("legacy" in line for line in lines):
+        advice += " " + LEGACY_ADVICE
+    count = counted(len(lines), "requested package")
+    raise ResolutionError(
+        f"{count} {'has' if len(lines) == 1 else 'have'} no file {target.label} can use:\n"
+        + "".join(f"  {line}\n" for line in lines)
+        + f"  {advice}"
+    ) from exc
 
 
 def build_wheelhouse(

@@ -16,6 +16,7 @@ from .._subprocess import run
 from ..errors import ResolutionError
 from ..target import Target
 from ._indexes import Indexes
+from ._unusable import LEGACY_ADVICE, LEGACY_SDISTS, legacy_note
 
 _BOOTSTRAP = Path(__file__).with_name("_pip_target.py")
 
@@ -99,8 +100,14 @@ def report_to_pylock(report: dict[str, Any], origin: Path) -> Pylock:
                 f"{meta['name']} comes from {url}, a directory or VCS checkout, which "
                 "hatch-lambda does not bundle yet; publish it as a wheel or depend on a release"
             )
-        if url.split("?", maxsplit=1)[0].split("#", maxsplit=1)[0].endswith(".whl"):
+        filename = url.split("?", maxsplit=1)[0].split("#", maxsplit=1)[0].rsplit("/", 1)[-1]
+        if filename.endswith(".whl"):
             package["wheels"] = [entry]
+        elif filename.endswith(LEGACY_SDISTS):
+            raise ResolutionError(
+                f"{meta['name']} {meta['version']} offers only {filename}: "
+                f"{legacy_note(filename)}. {LEGACY_ADVICE}"
+            )
         else:
             package["sdist"] = entry
         packages.append(package)

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import html
 import io
+import json
 import shutil
 import sys
 import tarfile
@@ -92,8 +93,10 @@ def make_sdist(directory: Path, source: Path) -> Path:
         "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
         **{c.name: c.read_bytes() for c in sorted(source.glob("*.c"))},
     }
-    path = directory / f"{stem}.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
+    # A legacy archive format, as some old releases were published ("archive": "tar.bz2").
+    archive = json.loads(members["fx.json"]).get("archive", "tar.gz")
+    path = directory / f"{stem}.{archive}"
+    with tarfile.open(path, f"w:{archive.rpartition('.')[2]}") as tar:
         for member, data in sorted(members.items()):
             info = tarfile.TarInfo(f"{stem}/{member}")
             info.size = len(data)
