@@ -380,3 +380,47 @@ def test_sdists_with_optional_c_speedups_ship_without_them(
     bundle = str(unpack(project.only_zip(), tmp_path / "b"))
     result = call_handler([python], bundle, "speedups.app.handler", {"module": module})
     assert result["version"] == version and result["file"].startswith(bundle)
+
+
+FLASK_HANDLER = """\
+import flask
+
+
+def handler(event, context):
+    app = flask.Flask("probe")
+    with app.test_request_context("/?q=1"):
+        return {"flask": flask.__version__ if hasattr(flask, "__version__") else "?",
+                "q": flask.request.args["q"]}
+"""
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_a_hand_pinned_flask_gets_its_dependencies_as_pip_and_sam_do(
+    tmp_path: Path, cache: Path, resolver: str
+) -> None:
+    # serverless-python-requirements' case: pinned lines that are not a closed lock. Werkzeug is
+    # pinned too: flask 2.0.3 allows any later Werkzeug, and Werkzeug 3 removed what it imports.
+    root = tmp_path / "svc"
+    (root / "src" / "svc").mkdir(parents=True)
+    (root / "src" / "svc" / "__init__.py").write_text("")
+    (root / "src" / "svc" / "app.py").write_text(FLASK_HANDLER)
+    (root / "requirements.txt").write_text("flask==2.0.3\nwerkzeug==2.0.3\n")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", "hatch-lambda"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "svc"\nversion = "1.0"\n\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/svc"]\n'
+    )
+    # A cache of its own: the other resolver's wheels for this file would otherwise be reused.
+    project = Project(root, clean_env(cache, HATCH_LAMBDA_CACHE_DIR=str(tmp_path / "own-cache")))
+    project.configure({"runtime": "python3.12", "handler": "svc.app.handler",
+                       "requirements": "requirements.txt", "resolver": resolver})  # fmt: skip
+    proc = project.build_wheel()
+    assert "requirements.txt pins 2 of 6 packages" in proc.stderr, proc.stderr
+    got = versions(project.manifest())
+    assert got["flask"] == "2.0.3"
+    assert {"click", "werkzeug", "jinja2", "itsdangerous", "markupsafe"} <= set(got)
+    python = find_python("3.12")
+    if python is None:
+        missing("no Python 3.12 to import the bundle with")
+    bundle = str(unpack(project.only_zip(), tmp_path / "b"))
+    assert call_handler([python], bundle, "svc.app.handler", {})["q"] == "1"
