@@ -13,11 +13,11 @@ from packaging.markers import Environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from .._markers import applies
 from .._report import Reporter
 from ..errors import RequirementsError
 from . import LocalSource, LockedSet, RequirementSet
 from ._local import from_requirement
-from ._markers import applies
 from ._pipfile import read_pipfile_lock
 from ._poetry import read_poetry_lock
 from ._project import from_project_wheel, project_name

@@ -10,10 +10,10 @@ from typing import Any
 from packaging.markers import Environment, InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 
+from .._markers import applies
 from ..errors import RequirementsError
 from . import LocalSource, LockedFile, LockedSet, Pin
 from ._local import file_url_path, from_path
-from ._markers import applies
 from ._shape import Shape, load_json
 
 # pipenv's names for its two standard categories; any other category is named as it is.

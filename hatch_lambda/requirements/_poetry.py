@@ -22,10 +22,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from .._markers import applies
 from ..errors import RequirementsError
 from . import LocalSource, LockedFile, LockedSet, Pin
 from ._local import from_path
-from ._markers import applies
 from ._poetry_graph import locked_packages, project_roots, walk
 from ._poetry_hash import check_content_hash, poetry_writer
 from ._shape import Shape, load_toml

@@ -22,8 +22,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .._markers import applies
 from ..errors import RequirementsError
-from ._markers import applies
 from ._poetry_constraint import Constraint, ConstraintError, parse_constraint
 from ._shape import Shape
 

@@ -11,9 +11,9 @@ from packaging.markers import Environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .._markers import evaluate
 from ..errors import RequirementsError
 from . import RequirementSet
-from ._markers import evaluate
 
 
 def read_wheel_metadata(wheel: Path) -> tuple[str, list[str], list[str]]:

@@ -10,10 +10,10 @@ from packaging.pylock import Package, Pylock, PylockValidationError
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from .._markers import evaluate
 from ..errors import RequirementsError
 from . import LocalSource, LockedFile, LockedSet, Pin
 from ._local import from_path
-from ._markers import evaluate
 from ._shape import Shape, load_toml
 
 _FIX = (

@@ -21,11 +21,11 @@ from packaging.markers import Environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .._markers import applies
 from .._report import Reporter, counted
 from ..errors import RequirementsError
 from . import HandPinned, LocalSource, LockedFile, LockedSet, Pin, RequirementSet
 from ._local import from_path, from_requirement, from_url, is_vcs_url, looks_like_path
-from ._markers import applies
 from ._text import decode
 
 PIN_COMMAND = (

@@ -14,6 +14,7 @@ from packaging.pylock import Pylock
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
+from .._markers import evaluate
 from .._report import Reporter, counted, timed
 from ..cache import REFRESH_ENV, cache_key, verified_file
 from ..errors import (
@@ -25,7 +26,6 @@ from ..errors import (
 )
 from ..requirements import LocalSource, LockedSet, Pin, Requirements, RequirementSet
 from ..requirements._local import from_requirement
-from ..requirements._markers import evaluate
 from ..requirements._project import read_wheel_metadata
 from ..requirements._pylock import pins_from_pylock
 from ..target import Target

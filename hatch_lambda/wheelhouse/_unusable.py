@@ -21,8 +21,8 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from .._markers import evaluate
 from ..errors import FetchError, RequirementsError
-from ..requirements._markers import evaluate
 from ..target import Target
 from ._indexes import Indexes
 from ._simple import IndexFile, find_links_files, project_files
