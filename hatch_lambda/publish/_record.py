@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._scratch import beside, remove_quietly
+from .._scratch import replacing
 from .._secrets import redact
 from ..errors import HatchLambdaError, os_problem
 
@@ -123,17 +123,13 @@ def record_data(deployment: Deployment) -> dict[str, Any]:
 
 def write_record(path: Path, deployment: Deployment) -> None:
     """*path* replaced as a whole: a reader never sees half a record."""
-    tmp = None
     try:
-        tmp = beside(path)
-        with tmp.open("w", encoding="utf-8", newline="\n") as f:
-            f.write(json.dumps(record_data(deployment), indent=2) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.chmod(0o644)
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            with tmp.open("w", encoding="utf-8", newline="\n") as f:
+                f.write(json.dumps(record_data(deployment), indent=2) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.chmod(0o644)
+            tmp.replace(path)
     except OSError as exc:
         raise HatchLambdaError(os_problem(exc, "write the deployment record")) from exc
-    finally:
-        if tmp is not None:
-            remove_quietly(tmp)
