@@ -5,24 +5,15 @@ as pip, SAM and CDK install it; a closed one stays a lock; hash-checking mode an
 from __future__ import annotations
 
 import hashlib
-import re
 import zipfile
 from pathlib import Path
 
 from support.project import Project
 from support.pythons import call_handler, find_python, missing
+from support.zips import versions
 
 HAND = "fx-hand-pinned==1.0\nfx-pure==1.0\n"
 HANDLER = "from fx_hand_pinned import DEP\n\n\ndef handler(event, context):\n    return DEP\n"
-
-
-def versions(zip_path: Path) -> dict[str, str]:
-    found = {}
-    with zipfile.ZipFile(zip_path) as zf:
-        for name in zf.namelist():
-            if m := re.fullmatch(r"([^/]+)-([^-/]+)\.dist-info/METADATA", name):
-                found[m.group(1)] = m.group(2)
-    return found
 
 
 def build(app: Project, text: str, **table: object) -> str:

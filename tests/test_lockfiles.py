@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from support.project import Project, clean_env
+from support.zips import versions
 
 TOOLS = Path(sys.executable).parent
 FORMATS = ["uv.lock", "pylock.toml", "poetry.lock", "requirements.txt", "Pipfile.lock"]
@@ -80,15 +81,6 @@ def locked(locked_template: Path, tmp_path: Path, build_cache: Path) -> Project:
     root = tmp_path / "locked"
     shutil.copytree(locked_template, root)
     return Project(root, clean_env(build_cache))
-
-
-def versions(zip_path: Path) -> dict[str, str]:
-    found = {}
-    with zipfile.ZipFile(zip_path) as zf:
-        for name in zf.namelist():
-            if m := re.fullmatch(r"([^/]+)-([^-/]+)\.dist-info/METADATA", name):
-                found[m.group(1)] = m.group(2)
-    return found
 
 
 def build(project: Project, **table: Any) -> subprocess.CompletedProcess[str]:

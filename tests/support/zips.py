@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -63,3 +64,13 @@ def zeros_zip(path: Path, name: str, size: int, head: bytes = b"") -> Path:
             out.write(block[: min(left, len(block))])
             left -= len(block)
     return path
+
+
+def versions(zip_path: Path) -> dict[str, str]:
+    """Each bundled distribution's version, by its .dist-info folder's name."""
+    found = {}
+    with zipfile.ZipFile(zip_path) as zf:
+        for name in zf.namelist():
+            if m := re.fullmatch(r"([^/]+)-([^-/]+)\.dist-info/METADATA", name):
+                found[m.group(1)] = m.group(2)
+    return found
