@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 PYTHON_ENV = (
     "HATCH_LAMBDA_PYTHON_{major}{minor}"  # e.g. HATCH_LAMBDA_PYTHON_312=/usr/bin/python3.12
 )
-_PROBE = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
+# The second line is the interpreter itself: a pyenv or asdf shim in front of it is a shell
+# script that takes about 50 ms to start, more than compiling a project's modules.
+_PROBE = (
+    "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2]); "
+    "print(sys.executable)"
+)
 _TRUE = ("1", "true", "yes", "on")
 _RETRY_DOWNLOAD = 24 * 3600  # seconds after a failed download before uv is asked again
 
@@ -36,31 +41,46 @@ def _variable(version: str) -> str:
     return PYTHON_ENV.format(major=major, minor=minor)
 
 
-def _probe(python: str) -> str | None:
+def _probe(python: str) -> dict[str, str] | None:
+    """What *python* is, and the interpreter it runs (itself, unless it is a shim)."""
     try:
         out = subprocess.run(
             [python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=30, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() if out.returncode == 0 else None
+    if out.returncode != 0:
+        return None
+    lines = out.stdout.strip().splitlines() or [""]
+    executable = lines[1].strip() if len(lines) > 1 else ""
+    # An interpreter that gives no usable sys.executable (embedded, or a wrapper that must run
+    # first) is run by the path it was found at.
+    if not executable or not Path(executable).is_file():
+        executable = python
+    return {"is": lines[0].strip(), "executable": executable}
 
 
-def _is_cpython(python: str, version: str) -> bool:
-    """Whether *python* runs as CPython *version*. What a file (by its path, size and mtime) was
-    found to be is kept in the cache: a warm build runs no interpreter to learn it again."""
+def _cpython(python: str, version: str) -> str | None:
+    """The interpreter to run for *python* if it runs as CPython *version*, or None. What a file
+    (by its path, size and mtime) was found to be is kept in the cache: a warm build runs no
+    interpreter to learn it again."""
     try:
         stat = Path(python).resolve().stat()
     except OSError:
-        return False
+        return None
     key = cache_key("python", str(Path(python).resolve()), stat.st_size, stat.st_mtime_ns)
     known = load_json("python", key)
-    if not isinstance(known, str):
+    if not (
+        isinstance(known, dict)
+        and isinstance(known.get("is"), str)
+        and isinstance(known.get("executable"), str)
+        and Path(known["executable"]).is_file()  # a shim's version may have been uninstalled
+    ):
         known = _probe(python)
         if known is None:
-            return False
+            return None
         store_json("python", key, known)
-    return known == f"cpython {version}"
+    return str(known["executable"]) if known["is"] == f"cpython {version}" else None
 
 
 def candidates(version: str) -> list[str]:
@@ -105,7 +125,7 @@ def _uv_find(uv: str, version: str) -> str | None:
     found = out.stdout.strip().splitlines()
     if out.returncode != 0 or not found:
         return None
-    return found[-1] if _is_cpython(found[-1], version) else None
+    return _cpython(found[-1], version)
 
 
 def downloads_off() -> str | None:
@@ -131,7 +151,7 @@ def find_python(version: str, *, download: Reporter | None = None) -> str | None
     looked_at = (version, *candidates(version))
     if looked_at in _found and (_found[looked_at] or not download):
         return _found[looked_at]
-    python = next((p for p in looked_at[1:] if _is_cpython(p, version)), None)
+    python = next(filter(None, (_cpython(p, version) for p in looked_at[1:])), None)
     uv = _uv() if python is None else None
     if uv is not None:
         python = _uv_find(uv, version)

@@ -8,6 +8,7 @@ import csv
 import io
 import shutil
 import stat
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,25 +296,35 @@ def test_bytecode_that_would_go_over_the_size_limit_is_left_out_largest_first(
     assert "reusing it" in proc.stderr and "left out the bytecode of" in proc.stderr
 
 
-def test_a_warm_build_runs_no_interpreter_and_a_code_change_one(
+def test_a_shim_runs_once_and_the_interpreter_behind_it_compiles(
     app: Project, tmp_path: Path
 ) -> None:
-    """An unchanged build reuses the zip without looking for an interpreter; after a code-only
-    change what the interpreter is comes from the cache, and it runs once, to compile the
-    project's modules (test_cache checks that only those are compiled)."""
+    """A shim in front of the interpreter (pyenv's and asdf's are shell scripts) runs once, to
+    learn what it is and which interpreter it starts; that interpreter compiles, directly. An
+    unchanged build reuses the zip without looking; a code-only change compiles the project's
+    modules without running the shim again."""
     python = find_python("3.12")
     if python is None:
         missing("no Python 3.12 to compile with")
+    real = subprocess.run(
+        [python, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
     log = tmp_path / "runs"
-    wrapper = _script(tmp_path / "py" / "python3.12", f'echo run >> {log}\nexec {python} "$@"\n')
-    env = {"HATCH_LAMBDA_PYTHON_312": str(wrapper)}
+    shim = _script(tmp_path / "py" / "python3.12", f'echo run >> {log}\nexec {python} "$@"\n')
+    env = {"HATCH_LAMBDA_PYTHON_312": str(shim)}
     app.configure({"runtime": "python3.12", "handler": HANDLER})
-    app.build_wheel(**env)
-    assert log.read_text().splitlines() == ["run", "run"]  # what it is, then compiling
+    proc = app.build_wheel(**env)
+    assert log.read_text().splitlines() == ["run"]  # what it is; compiling went around it
+    assert f"Compiling bytecode for python3.12 with {real}" in proc.stderr
     log.unlink()
     proc = app.build_wheel(**env)
     assert "reusing it" in proc.stderr and not log.exists()
     handler = app.path / "src" / "fx_app" / "handler.py"
-    handler.write_text(handler.read_text() + "\n# changed\n")
-    app.build_wheel(**env)
-    assert log.read_text().splitlines() == ["run"]
+    handler.write_text(handler.read_text() + "\nCHANGED = 1\n")
+    proc = app.build_wheel(**env)
+    assert not log.exists()
+    assert f"Compiling bytecode for python3.12 with {real}" in proc.stderr
+    with zipfile.ZipFile(app.only_zip()) as zf:
+        pyc = zf.read("fx_app/__pycache__/handler.cpython-312.pyc")
+    assert b"CHANGED" in pyc
