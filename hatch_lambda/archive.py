@@ -11,8 +11,10 @@ import base64
 import contextlib
 import hashlib
 import os
+import queue
 import stat
 import tempfile
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from .errors import ArchiveError, os_problem
 _CHUNK = 1 << 20
 _RAW = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _SPOOL = 16 << 20  # a larger file is compressed through a temporary file, not memory
+_QUEUED = 8
 
 
 @dataclass(frozen=True)
@@ -46,17 +49,45 @@ class ArchiveInfo:
 
 
 class _HashingWriter:
-    """The output file, hashed as it is written; it cannot seek, so zipfile writes front to back."""
+    """The output file, hashed as it is written; it cannot seek, so zipfile writes front to back.
+
+    zipfile writes a member in several small pieces. They are gathered into blocks, and a thread
+    hashes and writes each block while the next is gathered: sha256 and write() let other
+    threads run, so on a second core they cost the build almost nothing (the hash of a 50 MB zip
+    alone takes about 35 ms). At most ``_QUEUED`` blocks wait, so memory stays bounded.
+    """
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        self.digest = hashlib.sha256()
+        self._digest = hashlib.sha256()
         self.position = 0
+        self._block = bytearray()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="hatch-lambda-archive")
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._failed is not None:
+                continue  # keep taking blocks, so the writer never waits on a full queue
+            try:
+                self._stream.write(block)
+                self._digest.update(block)
+            except BaseException as exc:  # raised again in the building thread
+                self._failed = exc
 
     def write(self, data: bytes) -> int:
-        self._stream.write(data)
-        self.digest.update(data)
+        if self._failed is not None:
+            raise self._failed
         self.position += len(data)
+        if not self._block and len(data) >= _CHUNK:
+            self._queue.put(bytes(data))  # a large member's block, passed on without a copy
+            return len(data)
+        self._block += data
+        if len(self._block) >= _CHUNK:
+            self._queue.put(bytes(self._block))
+            self._block.clear()
         return len(data)
 
     def tell(self) -> int:
@@ -66,7 +97,27 @@ class _HashingWriter:
         raise OSError("not seekable")
 
     def flush(self) -> None:
+        """Nothing: ``close`` writes what is left; zipfile calls this between members."""
+
+    def close(self) -> str:
+        """Write what is left, wait for it, and return the sha256 of everything written."""
+        if self._thread.is_alive():
+            if self._block:
+                self._queue.put(bytes(self._block))
+                self._block.clear()
+            self._queue.put(None)
+            self._thread.join()
+        if self._failed is not None:
+            raise self._failed
         self._stream.flush()
+        return self._digest.hexdigest()
+
+    def abandon(self) -> None:
+        """Stop the thread after a failure elsewhere, dropping what it has not written."""
+        if self._thread.is_alive():
+            self._failed = self._failed or OSError("the archive was abandoned")
+            self._queue.put(None)
+            self._thread.join()
 
 
 @dataclass(frozen=True)
@@ -181,22 +232,24 @@ def write_zip(bundle: Bundle, destination: Path, *, into: Path | None = None) ->
         with replacing(destination) if into is None else contextlib.nullcontext(into) as tmp:
             with tmp.open("wb") as raw, Reader() as reader:
                 out = _HashingWriter(raw)
-                with zipfile.ZipFile(out, "w") as zf:  # type: ignore[call-overload]
-                    writer = _Writer(zf, out)
-                    try:
-                        for path, entry in sorted(bundle.entries.items()):
-                            info = zipfile.ZipInfo(path, date_time)
-                            info.create_system = 3  # Unix, so the permission bits are honoured
-                            mode = 0o755 if entry.executable else 0o644
-                            set_zip_info_mode(info, stat.S_IFREG | mode)
-                            writer.add(info, entry, reader)
-                    finally:
-                        writer.close()
+                try:
+                    with zipfile.ZipFile(out, "w") as zf:  # type: ignore[call-overload]
+                        writer = _Writer(zf, out)
+                        try:
+                            for path, entry in sorted(bundle.entries.items()):
+                                info = zipfile.ZipInfo(path, date_time)
+                                info.create_system = 3  # Unix, so permission bits are honoured
+                                mode = 0o755 if entry.executable else 0o644
+                                set_zip_info_mode(info, stat.S_IFREG | mode)
+                                writer.add(info, entry, reader)
+                        finally:
+                            writer.close()
+                    sha256 = out.close()
+                finally:
+                    out.abandon()
             tmp.chmod(0o644)
             if into is None:
                 tmp.replace(destination)
     except OSError as exc:
         raise ArchiveError(os_problem(exc, f"write {destination.name} as")) from exc
-    return ArchiveInfo(
-        destination, out.position, out.digest.hexdigest(), len(bundle.entries), bundle.size
-    )
+    return ArchiveInfo(destination, out.position, sha256, len(bundle.entries), bundle.size)

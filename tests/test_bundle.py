@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import csv
+import errno
 import hashlib
 import io
+import os
 import stat
+import threading
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
+from hatch_lambda import archive
 from hatch_lambda.archive import write_zip
 from hatch_lambda.audit import ElfFacts
 from hatch_lambda.bundle import (
@@ -270,6 +275,52 @@ def test_a_failed_write_keeps_the_old_archive_and_leaves_no_temporary_file(tmp_p
         write_zip(gone, dest)
     assert dest.read_bytes() == before
     assert sorted(p.name for p in dest.parent.iterdir()) == ["f.zip"]
+
+
+class _FillsUp:
+    """A file on a disk that fills up after *room* bytes."""
+
+    def __init__(self, stream: BinaryIO, room: int) -> None:
+        self.stream, self.room = stream, room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.stream.write(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@pytest.mark.parametrize("room", [0, 3 << 20])
+def test_a_disk_that_fills_up_while_the_archive_is_written_fails_the_build_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, room: int
+) -> None:
+    """The archive is hashed and written by a thread of its own: its failure is the build's,
+    whether it comes with the first block or after several, and the thread does not outlive it."""
+    dest = tmp_path / "out" / "f.zip"
+    write_zip(generated(FILES), dest)
+    before = dest.read_bytes()
+    # Random bytes do not compress: eight blocks of the writer, more than it lets wait.
+    big = generated({**FILES, **{f"pkg/blob{i}.bin": os.urandom(1 << 20) for i in range(8)}})
+    writer = archive._HashingWriter
+    monkeypatch.setattr(archive, "_HashingWriter", lambda raw: writer(_FillsUp(raw, room)))
+    threads = threading.active_count()
+    with pytest.raises(ArchiveError, match="No space left on device"):
+        write_zip(big, dest)
+    assert dest.read_bytes() == before
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["f.zip"]
+    assert threading.active_count() == threads
+
+
+def test_the_hash_is_of_every_byte_written_in_order(tmp_path: Path) -> None:
+    files = {**FILES, "big.bin": os.urandom(3 << 20), "small.txt": b"s" * 100}
+    info = write_zip(generated(files), tmp_path / "f.zip")
+    assert info.sha256 == hashlib.sha256(info.path.read_bytes()).hexdigest()
+    assert info.size == info.path.stat().st_size
+    with zipfile.ZipFile(info.path) as zf:
+        assert zf.testzip() is None and zf.read("big.bin") == files["big.bin"]
 
 
 def test_a_tree_read_back_keeps_unchanged_members_and_gives_bytecode_an_owner(
