@@ -10,7 +10,15 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ._report import Reporter
-from .cache import copy_stored, evict, load_json, sha256_file, store_file, store_json
+from .cache import (
+    copy_stored,
+    evict,
+    holds_same_file,
+    load_json,
+    sha256_file,
+    store_file,
+    store_json,
+)
 from .outputs import ArtifactPair
 
 
@@ -54,6 +62,11 @@ def reuse(key: str, pair: ArtifactPair, reporter: Reporter) -> Remembered | None
         return None
     # A zip already there with exactly these bytes is left alone: no write, no new mtime.
     zip_there = _holds(pair.artifact, what)
+    if not zip_there and holds_same_file("artifact", key, "archive.zip", pair.artifact):
+        # Written into in place since this build wrote it, and the kept copy with it.
+        evict("artifact", key)
+        reporter.info(f"{pair.artifact.name} was changed after it was built: building it again")
+        return None
     if not zip_there and not copy_stored("artifact", key, "archive.zip", pair.artifact_tmp,
                                          reporter):  # fmt: skip
         return None

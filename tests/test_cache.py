@@ -39,6 +39,23 @@ def test_a_rebuild_where_nothing_changed_reuses_the_archive(app: Project) -> Non
     assert app.only_zip().stat().st_mtime_ns == stamp
 
 
+def test_an_output_changed_in_place_is_put_right(app: Project) -> None:
+    """The cache keeps a built zip as a second name for the output where it can (a hard link):
+    a tool that then writes into the output in place changes the entry too. The entry fails its
+    digest, and the zip is built again, as it was."""
+    app.configure(BASE)
+    app.build_wheel()
+    before = app.only_zip().read_bytes()
+    with app.only_zip().open("r+b") as f:
+        f.seek(len(before) // 2)
+        f.write(bytes([before[len(before) // 2] ^ 0xFF]))
+    proc = app.build_wheel()
+    assert "was changed after it was built: building it again" in proc.stderr
+    assert "warning" not in proc.stderr
+    assert app.only_zip().read_bytes() == before
+    assert NOTHING_CHANGED in app.build_wheel().stderr
+
+
 def test_a_code_change_reuses_the_dependencies(app: Project, tmp_path: Path) -> None:
     app.configure(BASE)
     app.build_wheel()
