@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from ._report import Reporter, counted
 from ._subprocess import run
 from .audit import OTHER_FILES, distribution_sizes
 from .bundle import Bundle, Entry, Reader, ZipMember, source_of, with_records
-from .cache import cache_key, store_file, stored_file
+from .cache import cache_key, store_file, stored_digest, stored_file
 from .target import Runtime
 
 
@@ -106,38 +107,59 @@ def compile_bundle(
     by the compiler *compilers* makes for their runtime."""
     added: dict[str, Entry] = {}
     for rt, runtime in runtimes.items():
-        compiler = compilers[rt]()
-        groups = _groups(bundle, bundle.sites[rt])
-        keys = {
-            record: _key(compiler.identity, runtime, runtime_root, members)
-            for record, members in groups.items()
-        }
-        # Each kept archive is verified against its digest; a damaged one is compiled again.
-        archives = {record: stored_file("bytecode", key, "bytecode.zip", reporter)
-                    for record, key in keys.items()}  # fmt: skip
-        missing = [record for record, archive in archives.items() if archive is None]
-        if missing:
-            _compile_missing(
-                {r: groups[r] for r in missing}, {r: keys[r] for r in missing},
-                compiler=compiler, runtime=runtime, runtime_root=runtime_root,
-                root=work / f"bytecode-{rt}",
-                reporter=reporter,
-            )  # fmt: skip
-        else:
-            reporter.debug(
-                f"bytecode for {runtime.name}: all {counted(len(groups), 'distribution')} cached"
+        added.update(
+            _bytecode_of(
+                _groups(bundle, bundle.sites[rt]), compilers[rt](), runtime,
+                runtime_root=runtime_root, root=work / f"bytecode-{rt}", reporter=reporter,
             )
-        for record, key in keys.items():
-            archive = archives[record] or _stored_or_built(key, work / f"bytecode-{rt}")
-            if archive is None:
-                continue
-            owner = groups[record][0].owner
-            with zipfile.ZipFile(archive) as zf:
-                for info in zf.infolist():
-                    added[info.filename] = Entry(
-                        info.filename, ZipMember.from_info(archive, info), False, "", owner, record
-                    )
+        )  # fmt: skip
     return with_records(dataclasses.replace(bundle, entries={**bundle.entries, **added}))
+
+
+def _bytecode_of(
+    groups: Mapping[str, list[Entry]], compiler: Compiler, runtime: Runtime, *,
+    runtime_root: str, root: Path, reporter: Reporter,
+) -> dict[str, Entry]:  # fmt: skip
+    """The bytecode entries of *groups* (modules by RECORD) for *runtime*: kept, or compiled."""
+    keys = {
+        record: _key(compiler.identity, runtime, runtime_root, members)
+        for record, members in groups.items()
+    }
+
+    def compile_now(records: Sequence[str]) -> None:
+        _compile_missing(
+            {r: groups[r] for r in records}, {r: keys[r] for r in records}, compiler=compiler,
+            runtime=runtime, runtime_root=runtime_root, root=root, reporter=reporter,
+        )  # fmt: skip
+
+    # What was never kept (the project's changed modules) compiles in another process while what
+    # was kept is verified against its digest: neither waits for the other.
+    unkept = [record for record, key in keys.items() if not _kept(key)]
+    with ThreadPoolExecutor(1) as pool:
+        compiling = pool.submit(compile_now, unkept) if unkept else None
+        archives = {record: stored_file("bytecode", key, "bytecode.zip", reporter)
+                    for record, key in keys.items() if record not in unkept}  # fmt: skip
+        if compiling is not None:
+            compiling.result()
+    damaged = [record for record, archive in archives.items() if archive is None]
+    if damaged:  # removed from the cache by stored_file: compiled again
+        compile_now(damaged)
+    if not unkept and not damaged:
+        reporter.debug(
+            f"bytecode for {runtime.name}: all {counted(len(groups), 'distribution')} cached"
+        )
+    added: dict[str, Entry] = {}
+    for record, key in keys.items():
+        archive = archives.get(record) or _stored_or_built(key, root)
+        if archive is None:
+            continue
+        owner = groups[record][0].owner
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                added[info.filename] = Entry(
+                    info.filename, ZipMember.from_info(archive, info), False, "", owner, record
+                )
+    return added
 
 
 def within_room(bundle: Bundle, room: int) -> tuple[Bundle, list[str]]:
@@ -166,6 +188,11 @@ def within_room(bundle: Bundle, room: int) -> tuple[Bundle, list[str]]:
 def _key(identity: str, runtime: Runtime, runtime_root: str, members: list[Entry]) -> str:
     sources = sorted((e.path, e.hash or repr(e.source)) for e in members)
     return cache_key("bytecode", runtime.version, identity, runtime_root, sources)
+
+
+def _kept(key: str) -> bool:
+    """Whether the cache says it holds the bytecode of *key* (verified when it is used)."""
+    return stored_digest("bytecode", key, "bytecode.zip") is not None
 
 
 def _stored_or_built(key: str, root: Path) -> Path | None:

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,31 @@ def test_flipped_bytes_in_a_cached_artifact_are_found_and_it_is_built_again(app:
     assert DAMAGED in proc.stderr and "Nothing changed" not in proc.stderr
     assert app.only_zip().read_bytes() == good
     _assert_pair(app)
+
+
+def test_damaged_bytecode_in_the_cache_is_compiled_again(app: Project) -> None:
+    """Kept bytecode is verified while the project's changed modules compile beside it; a
+    damaged entry is removed and compiled again, and the zip is what a build from nothing
+    makes."""
+    app.configure(BASE)
+    app.build_wheel()
+    good = app.only_zip().read_bytes()
+    if b".cpython-312.pyc" not in good:
+        missing("no CPython 3.12 to compile bytecode with")
+    kept = sorted(_cache(app).glob("bytecode/*/*/bytecode.zip"))
+    assert len(kept) > 1  # one per distribution
+    for archive in kept:
+        damaged = bytearray(archive.read_bytes())
+        damaged[len(damaged) // 2] ^= 0xFF
+        archive.write_bytes(damaged)
+    app.only_zip().unlink()
+    shutil.rmtree(_cache(app) / "artifact")
+    proc = app.build_wheel()
+    assert proc.stderr.count(f"{DAMAGED} a bytecode entry (bytecode.zip) does not match") == len(
+        kept
+    )
+    assert app.only_zip().read_bytes() == good
+    assert "does not match" not in app.build_wheel().stderr
 
 
 @pytest.mark.parametrize("damage", ["injected", "truncated"])
