@@ -1,7 +1,7 @@
 """Assembles one zip artifact from the selected wheels, joining the bundle stages:
 
-plan (each wheel's entries) -> exclude -> place -> [a tree, only for bytecode and command hooks]
--> audit -> archive.
+plan (each wheel's entries) -> exclude -> place -> bytecode (kept, or compiled) -> [a tree, only
+for command hooks] -> within the size limit -> RECORD files -> audit -> archive.
 
 The pipeline imports this module only when a zip is actually built, so a build that reuses its
 artifact never loads installer, pyelftools or pathspec.
@@ -42,6 +42,7 @@ from .bundle import (
     plan_wheel,
     project_test_excludes,
     read_back,
+    with_records,
 )
 from .bytecode import Compiler, compile_bundle, compile_tree, local_compiler, within_room
 from .cache import cache_key, load_json, store_json
@@ -118,6 +119,8 @@ class Assembler:
         bundle, left_out = self._within_limit(
             job, self._tree_steps(job, placed.bundle, destination.parent)
         )
+        # Once, now that nothing is added or taken away: RECORD lists exactly what ships.
+        bundle = with_records(bundle)
         if left_out:
             self.reporter.warning(left_out)
         with Reader() as reader, timed(self.reporter, "audit"):
@@ -200,7 +203,7 @@ class Assembler:
         root = self.work / job.stem
         self.reporter.debug(f"writing the bundle to {root} for after-bundling commands")
         with timed(self.reporter, "tree written"):
-            materialize(bundle, root)
+            materialize(with_records(bundle), root)
         self.stages.after_bundling(config, root)
         with timed(self.reporter, "bytecode"):
             for rt, python in job.compilers.items():

@@ -27,7 +27,7 @@ from pathlib import Path
 from ._report import Reporter, counted
 from ._subprocess import run
 from .audit import OTHER_FILES, distribution_sizes
-from .bundle import Bundle, Entry, Reader, ZipMember, source_of, with_records
+from .bundle import Bundle, Entry, Reader, ZipMember, source_of
 from .cache import cache_key, store_file, stored_digest, stored_file
 from .target import Runtime
 
@@ -113,7 +113,7 @@ def compile_bundle(
                 runtime_root=runtime_root, root=work / f"bytecode-{rt}", reporter=reporter,
             )
         )  # fmt: skip
-    return with_records(dataclasses.replace(bundle, entries={**bundle.entries, **added}))
+    return dataclasses.replace(bundle, entries={**bundle.entries, **added})
 
 
 def _bytecode_of(
@@ -182,7 +182,7 @@ def within_room(bundle: Bundle, room: int) -> tuple[Bundle, list[str]]:
             break
         total -= sum(entries.pop(path).size for path in removable[owner])
         left_out.append(owner)
-    return with_records(dataclasses.replace(bundle, entries=entries)), left_out
+    return dataclasses.replace(bundle, entries=entries), left_out
 
 
 def _key(identity: str, runtime: Runtime, runtime_root: str, members: list[Entry]) -> str:

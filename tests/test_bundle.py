@@ -36,6 +36,7 @@ from hatch_lambda.bundle import (
     plan_to_json,
     plan_wheel,
     read_back,
+    with_records,
 )
 from hatch_lambda.errors import ArchiveError, InstallError, UnreadableError
 from support.index import make_wheel
@@ -225,7 +226,9 @@ def test_the_archive_copies_members_compressed_and_records_what_ships(tmp_path: 
     plan = plan_wheel(wheel, "fx-z", "1.0", sha256=None, reporter=Quiet())
     plan, _ = Excludes(SLIM_EXCLUDES).apply(plan)
     bundle = place("function", {"python3.12": [plan]}).bundle
-    info = write_zip(bundle, tmp_path / "out" / "f.zip")
+    # RECORD is written once the bundle is final, by with_records.
+    assert "fx_z-1.0.dist-info/RECORD" not in bundle.entries
+    info = write_zip(with_records(bundle), tmp_path / "out" / "f.zip")
     with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(info.path) as written:
         assert written.testzip() is None
         original, copied = source.getinfo("fx_z/big.txt"), written.getinfo("fx_z/big.txt")
@@ -341,7 +344,7 @@ def test_a_tree_read_back_keeps_unchanged_members_and_gives_bytecode_an_owner(
     assert isinstance(back.entries["fx_t/__init__.py"].source, OnDisk)
     pyc = back.entries["fx_t/__pycache__/keep.cpython-312.pyc"]
     assert pyc.owner == "fx-t 1.0" and back.entries["stray.txt"].owner is None
-    info = write_zip(back, tmp_path / "t.zip")
+    info = write_zip(with_records(back), tmp_path / "t.zip")
     rows = {r[0] for r in zip_records(info.path)["fx_t-1.0.dist-info/RECORD"]}
     assert "fx_t/__pycache__/keep.cpython-312.pyc" in rows and "stray.txt" not in rows
     (root / "link").symlink_to("/etc/passwd")

@@ -19,6 +19,8 @@ class ModuleTree:
         self.modules: set[str] = set()
         self.folders: set[str] = set()
         for path in entries:
+            if "__pycache__/" in path:  # bytecode beside its source: no module of its own
+                continue
             folder, name = posixpath.split(path)
             while folder and folder not in self.folders:
                 self.folders.add(folder)

@@ -31,7 +31,8 @@ def place(
     selected: Mapping[str, Sequence[Distribution]],
     project: Distribution | None = None,
 ) -> Placed:
-    """Lay out the distributions chosen for each runtime (in the order of *selected*)."""
+    """Lay out the distributions chosen for each runtime (in the order of *selected*). The
+    bundle has no RECORD files yet: ``with_records`` writes them once it is final."""
     runtimes = list(selected)
     shared = "python/" if kind == "layer" else ""
     several = len(runtimes) > 1
@@ -51,7 +52,7 @@ def place(
         locations[(project.wheel.name, "")] = shared.rstrip("/")
         _add(entries, project, shared)
     sites = {rt: (own[rt], shared) if several else (shared,) for rt in runtimes}
-    return Placed(with_records(Bundle(entries, sites)), locations)
+    return Placed(Bundle(entries, sites), locations)
 
 
 def _add(entries: dict[str, Entry], dist: Distribution, prefix: str) -> None:

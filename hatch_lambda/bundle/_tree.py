@@ -13,7 +13,6 @@ from pathlib import Path
 
 from ..errors import ArchiveError
 from ._entries import Bundle, Entry, OnDisk, ZipMember
-from ._layout import with_records
 from ._read import Reader
 
 _CHUNK = 1 << 20
@@ -82,4 +81,4 @@ def read_back(root: Path, before: Bundle) -> Bundle:
                 rel, OnDisk(path, st.st_size), executable, "",
                 origin.owner if origin else None, origin.record if origin else None,
             )  # fmt: skip
-    return with_records(dataclasses.replace(before, entries=entries))
+    return dataclasses.replace(before, entries=entries)
