@@ -132,13 +132,27 @@ def _bytecode_of(
             runtime=runtime, runtime_root=runtime_root, root=root, reporter=reporter,
         )  # fmt: skip
 
+    def entries_of(records: Sequence[str], archives: Mapping[str, Path | None]) -> None:
+        for record in records:
+            archive = archives.get(record) or _stored_or_built(keys[record], root)
+            if archive is None:
+                continue
+            owner = groups[record][0].owner
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    added[info.filename] = Entry(
+                        info.filename, ZipMember.from_info(archive, info), False, "", owner, record
+                    )
+
     # What was never kept (the project's changed modules) compiles in another process while what
-    # was kept is verified against its digest: neither waits for the other.
+    # was kept is verified against its digest and read: neither waits for the other.
+    added: dict[str, Entry] = {}
     unkept = [record for record, key in keys.items() if not _kept(key)]
     with ThreadPoolExecutor(1) as pool:
         compiling = pool.submit(compile_now, unkept) if unkept else None
         archives = {record: stored_file("bytecode", key, "bytecode.zip", reporter)
                     for record, key in keys.items() if record not in unkept}  # fmt: skip
+        entries_of([r for r, archive in archives.items() if archive is not None], archives)
         if compiling is not None:
             compiling.result()
     damaged = [record for record, archive in archives.items() if archive is None]
@@ -148,17 +162,7 @@ def _bytecode_of(
         reporter.debug(
             f"bytecode for {runtime.name}: all {counted(len(groups), 'distribution')} cached"
         )
-    added: dict[str, Entry] = {}
-    for record, key in keys.items():
-        archive = archives.get(record) or _stored_or_built(key, root)
-        if archive is None:
-            continue
-        owner = groups[record][0].owner
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                added[info.filename] = Entry(
-                    info.filename, ZipMember.from_info(archive, info), False, "", owner, record
-                )
+    entries_of([*unkept, *damaged], {})
     return added
 
 
