@@ -35,7 +35,7 @@ from .outputs import (
     remove_debris,
     write_wheelhouse,
 )
-from .reuse import Remembered, remember, reuse
+from .reuse import Remembered, output_name, remember, reuse
 from .selection import Selection, select
 from .wheelhouse import DamagedWheels, Wheel, verify_kept
 
@@ -137,19 +137,21 @@ class _Builder:
         wanted = () if config.compile_bytecode is False else config.all_runtimes
         key = self._key(artifact, wanted)
         zip_path = self.output_dir / f"{artifact.stem}.zip"
+        output = output_name(self.output_dir, self.project.name, config.name,
+                             "+".join(config.all_runtimes), config.architecture)  # fmt: skip
         # What after-bundling commands write depends on more than any key can see (the files
         # they read, the network): such an artifact is built every time.
         reusable = not config.after_bundling
         if not reusable:
             self.reporter.debug("after-bundling commands run on every build: not reusing the zip")
         with ArtifactPair(zip_path, zip_path.with_suffix(".json")) as pair:
-            kept = reuse(key, pair, self.reporter) if reusable else None
+            kept = reuse(key, pair, self.reporter, output=output) if reusable else None
             compilers: dict[str, str | None] = {}
             if kept is None:
                 compilers = choose_interpreters(config, self.reporter, said=self._no_python)
                 if tuple(compilers) != wanted:
                     key = self._key(artifact, tuple(compilers))
-                    kept = reuse(key, pair, self.reporter) if reusable else None
+                    kept = reuse(key, pair, self.reporter, output=output) if reusable else None
             if kept is not None:
                 self.reporter.info(
                     f"Nothing changed since {zip_path.name} was last built: reusing it"
@@ -169,7 +171,7 @@ class _Builder:
             result.unzipped_size or 0, result.warnings,
         )  # fmt: skip
         if reusable:
-            remember(pair, key, remembered, self.reporter)
+            remember(pair, key, remembered, self.reporter, output=output)
         return result
 
     def _select(self, config: ArtifactConfig, collected: Collected) -> Selection:

@@ -1,7 +1,13 @@
-"""The artifact cache: an artifact whose inputs are all unchanged is copied, not built again."""
+"""The artifact cache: an artifact whose inputs are all unchanged is copied, not built again.
+
+Each output (a project's artifact in one folder, whatever its version) keeps its last few
+builds: enough to go back and forth between two branches, while a day of code changes does not
+fill the disk with zips nobody will ask for again.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +17,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ._report import Reporter
 from .cache import (
+    cache_key,
     copy_stored,
     evict,
     holds_same_file,
@@ -53,9 +60,13 @@ def _remembered(data: Any) -> Remembered | None:
         return None
 
 
-def reuse(key: str, pair: ArtifactPair, reporter: Reporter) -> Remembered | None:
+KEPT_PER_OUTPUT = 3
+
+
+def reuse(key: str, pair: ArtifactPair, reporter: Reporter, *, output: str) -> Remembered | None:
     """Put the artifact and manifest kept under *key* in place, each verified as it is copied;
-    None if there are none or they are damaged (then removed, and built again)."""
+    None if there are none or they are damaged (then removed, and built again). *output* names
+    the output it is kept for (``output_name``)."""
     what = _remembered(load_json("artifact", key, reporter))
     if what is None:
         evict("artifact", key)
@@ -74,11 +85,15 @@ def reuse(key: str, pair: ArtifactPair, reporter: Reporter) -> Remembered | None
         return None
     if not (zip_there and _same_bytes(pair.manifest_tmp, pair.manifest)):
         pair.commit(artifact=not zip_there)
+    _used(output, key, reporter)
     return what
 
 
-def remember(pair: ArtifactPair, key: str, what: Remembered, reporter: Reporter) -> None:
-    """Keep the artifact just put in place. A failure to is a warning, never a failed build."""
+def remember(
+    pair: ArtifactPair, key: str, what: Remembered, reporter: Reporter, *, output: str
+) -> None:
+    """Keep the artifact just put in place, as the newest of *output*'s, and forget the oldest
+    beyond ``KEPT_PER_OUTPUT``. A failure to is a warning, never a failed build."""
     store_file("artifact", key, "archive.zip", pair.artifact, reporter, sha256=what.sha256)
     store_file("artifact", key, "manifest.json", pair.manifest, reporter)
     data: dict[str, Any] = {
@@ -87,6 +102,23 @@ def remember(pair: ArtifactPair, key: str, what: Remembered, reporter: Reporter)
         "files": what.files, "unzipped_size": what.unzipped_size, "warnings": list(what.warnings),
     }  # fmt: skip
     store_json("artifact", key, data, reporter)
+    _used(output, key, reporter)
+
+
+def output_name(folder: Path, project: str, artifact: str | None, runtimes: str, arch: str) -> str:
+    """What the builds kept for one output share: its folder and name, without the version."""
+    return json.dumps([str(folder.resolve()), project, artifact, runtimes, arch])
+
+
+def _used(output: str, key: str, reporter: Reporter) -> None:
+    """*key* is now *output*'s newest entry; the entries after the first few are removed."""
+    recent_key = cache_key("artifact-recent", output)
+    known = load_json("artifact-recent", recent_key, reporter)
+    recent = [k for k in known if isinstance(k, str)] if isinstance(known, list) else []
+    recent = [key, *(k for k in recent if k != key)]
+    for old in recent[KEPT_PER_OUTPUT:]:
+        evict("artifact", old)
+    store_json("artifact-recent", recent_key, recent[:KEPT_PER_OUTPUT], reporter)
 
 
 def _holds(path: Path, what: Remembered) -> bool:

@@ -56,6 +56,27 @@ def test_an_output_changed_in_place_is_put_right(app: Project) -> None:
     assert NOTHING_CHANGED in app.build_wheel().stderr
 
 
+def test_each_output_keeps_its_last_three_builds(app: Project) -> None:
+    """A day of code changes keeps three zips per output, not one per change; going back to
+    one of the last three states reuses its zip, going further back builds again."""
+    app.configure(BASE)
+    handler = app.path / "src" / "fx_app" / "handler.py"
+    original = handler.read_text()
+    states = [original + f"\nSTATE = {i}\n" for i in range(5)]
+    for state in states:
+        handler.write_text(state)
+        assert NOTHING_CHANGED not in app.build_wheel().stderr
+    kept = list(Path(app.env["HATCH_LAMBDA_CACHE_DIR"]).glob("artifact/*/*/archive.zip"))
+    assert len(kept) == 3
+    handler.write_text(states[2])
+    assert NOTHING_CHANGED in app.build_wheel().stderr
+    handler.write_text(states[1])
+    assert NOTHING_CHANGED not in app.build_wheel().stderr
+    # Reusing counts as use: states[2] is still kept after another build.
+    handler.write_text(states[2])
+    assert NOTHING_CHANGED in app.build_wheel().stderr
+
+
 def test_a_code_change_reuses_the_dependencies(app: Project, tmp_path: Path) -> None:
     app.configure(BASE)
     app.build_wheel()
