@@ -156,6 +156,17 @@ def test_a_symbolic_link_in_a_wheel_is_refused_naming_the_wheel_and_member(
     assert "rebuild the wheel" in str(raised.value)
 
 
+def test_an_encrypted_member_in_a_wheel_is_refused_when_it_is_planned(tmp_path: Path) -> None:
+    """Members are read later by their plan alone, so an encrypted one is stopped here."""
+    wheel = raw_wheel(tmp_path, "locked", {"locked/__init__.py": b"x = 1\n"})
+    patch_header(wheel, "locked/__init__.py", "flags", 0x1)
+    with pytest.raises(InstallError) as raised:
+        plan_wheel(wheel, "locked", "1.0", sha256=None, reporter=Quiet())
+    assert str(raised.value).startswith(
+        "locked 1.0: locked-1.0-py3-none-any.whl holds 'locked/__init__.py' encrypted"
+    )
+
+
 def test_excludes_never_touch_metadata(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, "fx-two", "1.0", "py3-none-any", extra_files={
         "fx_two/tests/test_x.py": b"", "fx_two/x.pyi": b"", "fx_two/__pycache__/a.pyc": b"",

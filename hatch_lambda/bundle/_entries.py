@@ -25,6 +25,14 @@ class ZipMember:
     file_size: int
     header_offset: int
 
+    def info(self) -> zipfile.ZipInfo:
+        """The directory record the member was found by, as far as reading it needs."""
+        info = zipfile.ZipInfo(self.name)
+        info.compress_type, info.CRC = self.compress_type, self.crc
+        info.compress_size, info.file_size = self.compress_size, self.file_size
+        info.header_offset = self.header_offset
+        return info
+
     @classmethod
     def from_info(cls, archive: Path, info: zipfile.ZipInfo) -> ZipMember:
         return cls(

@@ -28,6 +28,7 @@ class Reader:
     def __init__(self, max_size: int | None = None) -> None:
         self.max_size = max_size
         self._zips: dict[Path, tuple[zipfile.ZipFile, BinaryIO, dict[int, zipfile.ZipInfo]]] = {}
+        self._files: dict[Path, BinaryIO] = {}
 
     def open(self, entry: Entry) -> BinaryIO:
         """A stream of the entry's bytes; UnreadableError if a zip member cannot be read."""
@@ -37,10 +38,20 @@ class Reader:
         if isinstance(source, OnDisk):
             return source.path.open("rb")
         assert isinstance(source, ZipMember)
+        wheel = self.max_size is None
+        if wheel and source.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            # A wheel's members come from its plan, made from this wheel's directory and kept by
+            # its digest: reading the directory again would cost more than the reads (about
+            # 2 ms for each large wheel). An encrypted member never reaches a plan.
+            info = source.info()
+            problem = member_problem(info)
+            if problem:
+                raise UnreadableError(source.archive.name, source.name, problem)
+            return io.BufferedReader(MemberStream(self._file(source.archive), info,
+                                                  source.archive.name))  # fmt: skip
         zf, file, by_offset = self._zip(source.archive)
         # By offset, not name: a zip may hold one name twice, and each entry is one member.
         info = by_offset[source.header_offset]
-        wheel = self.max_size is None
         problem = member_problem(info, self.max_size, extra_methods=_RECOMPRESSED if wheel else ())
         if problem:
             raise UnreadableError(source.archive.name, source.name, problem)
@@ -51,6 +62,12 @@ class Reader:
     def read(self, entry: Entry, limit: int | None = None) -> bytes:
         with self.open(entry) as stream:
             return stream.read() if limit is None else stream.read(limit)
+
+    def _file(self, path: Path) -> BinaryIO:
+        file = self._files.get(path)
+        if file is None:
+            file = self._files[path] = path.open("rb")
+        return file
 
     def _zip(self, path: Path) -> tuple[zipfile.ZipFile, BinaryIO, dict[int, zipfile.ZipInfo]]:
         opened = self._zips.get(path)
@@ -65,6 +82,9 @@ class Reader:
             file.close()
             zf.close()
         self._zips.clear()
+        for file in self._files.values():
+            file.close()
+        self._files.clear()
 
     def __enter__(self) -> Reader:
         return self

@@ -65,6 +65,12 @@ class _MemberSource(WheelFile):
                     "link, and a Lambda zip holds regular files only. Use another release, or "
                     "rebuild the wheel with the file itself in place of the link"
                 )
+            if info.flag_bits & 0x1:  # encrypted: the bytes are not the file
+                raise InstallError(
+                    f"{self._label}: {self._path.name} holds {info.filename!r} encrypted, and "
+                    "no installer can read it. Use another release, or rebuild the wheel "
+                    "without a password"
+                )
             row = records.get(info.filename, (info.filename, "", ""))
             member = _Member(ZipMember.from_info(self._path, info), row[1])
             executable = bool(info.external_attr >> 16 & 0o111)
