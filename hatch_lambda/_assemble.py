@@ -9,6 +9,7 @@ artifact never loads installer, pyelftools or pathspec.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 from collections.abc import Mapping, Sequence
@@ -44,7 +45,7 @@ from .bundle import (
     read_back,
     with_records,
 )
-from .bytecode import Compiler, compile_bundle, compile_tree, local_compiler, within_room
+from .bytecode import Bytecode, Compiler, compile_tree, local_compiler, within_room
 from .cache import cache_key, load_json, store_json
 from .commands import Stages
 from .config import ArtifactConfig
@@ -52,6 +53,11 @@ from .errors import AuditError
 from .target import Target
 from .wheelhouse import Wheel
 from .wheelhouse._container import compile_in_container, container_staging, image_for
+
+
+def _runtime_root(config: ArtifactConfig) -> str:
+    """Where Lambda unpacks the artifact."""
+    return "/opt" if config.kind == "layer" else "/var/task"
 
 
 @dataclass(frozen=True)
@@ -109,18 +115,25 @@ class Assembler:
         config = job.config
         excludes = [*DEFAULT_EXCLUDES, *(SLIM_EXCLUDES if config.slim else ()), *config.exclude]
         project = None
-        with timed(self.reporter, "plan"):
-            if config.contents != "dependencies":
-                own = self._plan(self.project)
-                tops = {p.split("/", 1)[0] for p in own.entries if "/" in p}
-                tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
-                project = Excludes([*excludes, *tests]).apply(own)[0]
-            placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
-        bundle, left_out = self._within_limit(
-            job, self._tree_steps(job, placed.bundle, destination.parent)
-        )
-        # Once, now that nothing is added or taken away: RECORD lists exactly what ships.
-        bundle = with_records(bundle)
+        with self._bytecode(job, destination.parent) as bytecode:
+            with timed(self.reporter, "plan"):
+                if config.contents != "dependencies":
+                    own = self._plan(self.project)
+                    tops = {p.split("/", 1)[0] for p in own.entries if "/" in p}
+                    tests = project_test_excludes(t for t in tops if not t.endswith(".dist-info"))
+                    project = Excludes([*excludes, *tests]).apply(own)[0]
+                    if bytecode is not None:  # compiled while the dependencies are planned
+                        bytecode.begin(place(config.kind, dict.fromkeys(job.selected, ()),
+                                             project).bundle)  # fmt: skip
+                placed = place(config.kind, self._exclude(job, Excludes(excludes)), project)
+            if bytecode is not None:
+                with timed(self.reporter, "bytecode"):
+                    built = bytecode.add_to(placed.bundle)
+            else:
+                built = self._after_bundling(job, placed.bundle)
+        # Now that nothing more is added, RECORD lists exactly what ships (and is written again
+        # only if bytecode has to be left out).
+        bundle, left_out = self._within_limit(job, with_records(built))
         if left_out:
             self.reporter.warning(left_out)
         with Reader() as reader, timed(self.reporter, "audit"):
@@ -179,27 +192,33 @@ class Assembler:
             )
         return selected
 
-    def _tree_steps(self, job: ZipJob, bundle: Bundle, output_dir: Path) -> Bundle:
-        """Bytecode and after-bundling commands. Only commands need the whole bundle as real
-        files; bytecode comes from the cache or from the sources of the distributions that
-        changed, compiled by a local interpreter of the runtime's version or, in container mode
-        where there is none, by the image's."""
+    def _bytecode(
+        self, job: ZipJob, output_dir: Path
+    ) -> contextlib.AbstractContextManager[Bytecode | None]:
+        """The bytecode of the bundle, from the cache or from the sources of the distributions
+        that changed, compiled by a local interpreter of the runtime's version or, in container
+        mode where there is none, by the image's; None where there is none to make, or where
+        after-bundling commands run (they need the whole bundle as real files first)."""
         config = job.config
-        where = "/opt" if config.kind == "layer" else "/var/task"
-        local_hooks = bool(config.after_bundling) and not config.container
-        if not local_hooks:
-            if not job.compilers:
-                return bundle
-            runtimes = {rt: job.targets[rt].runtime for rt in job.compilers}
-            compilers = {
-                rt: functools.partial(local_compiler, python, runtimes[rt], self.reporter)
-                if python is not None
-                else functools.partial(self._image_compiler, job, rt, output_dir)
-                for rt, python in job.compilers.items()
-            }
-            with timed(self.reporter, "bytecode"):
-                return compile_bundle(bundle, runtimes, runtime_root=where, compilers=compilers,
-                                      work=self.work / job.stem, reporter=self.reporter)  # fmt: skip
+        if not job.compilers or (config.after_bundling and not config.container):
+            return contextlib.nullcontext()
+        runtimes = {rt: job.targets[rt].runtime for rt in job.compilers}
+        compilers = {
+            rt: functools.partial(local_compiler, python, runtimes[rt], self.reporter)
+            if python is not None
+            else functools.partial(self._image_compiler, job, rt, output_dir)
+            for rt, python in job.compilers.items()
+        }
+        return Bytecode(runtimes, compilers, runtime_root=_runtime_root(config),
+                        work=self.work / job.stem, reporter=self.reporter)  # fmt: skip
+
+    def _after_bundling(self, job: ZipJob, bundle: Bundle) -> Bundle:
+        """The bundle as after-bundling commands leave it, then compiled as a whole (local mode;
+        in container mode they run in the image, with the wheels)."""
+        config = job.config
+        if not config.after_bundling or config.container:
+            return bundle
+        where = _runtime_root(config)
         root = self.work / job.stem
         self.reporter.debug(f"writing the bundle to {root} for after-bundling commands")
         with timed(self.reporter, "tree written"):

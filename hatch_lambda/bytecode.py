@@ -20,14 +20,14 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from ._report import Reporter, counted
 from ._subprocess import run
 from .audit import OTHER_FILES, distribution_sizes
-from .bundle import Bundle, Entry, Reader, ZipMember, source_of
+from .bundle import Bundle, Entry, Reader, ZipMember, source_of, with_records
 from .cache import cache_key, store_file, stored_digest, stored_file
 from .target import Runtime
 
@@ -93,77 +93,121 @@ def _groups(bundle: Bundle, sites: Sequence[str]) -> dict[str, list[Entry]]:
     return groups
 
 
-def compile_bundle(
-    bundle: Bundle,
-    runtimes: Mapping[str, Runtime],
-    *,
-    runtime_root: str,
-    work: Path,
-    reporter: Reporter,
-    compilers: Mapping[str, Callable[[], Compiler]],
-) -> Bundle:
-    """*bundle* with bytecode for each runtime's sites; *runtime_root* is where Lambda unpacks it
-    (``/var/task`` or ``/opt``). Only distributions whose bytecode is not cached are compiled,
-    by the compiler *compilers* makes for their runtime."""
-    added: dict[str, Entry] = {}
-    for rt, runtime in runtimes.items():
-        added.update(
-            _bytecode_of(
-                _groups(bundle, bundle.sites[rt]), compilers[rt](), runtime,
-                runtime_root=runtime_root, root=work / f"bytecode-{rt}", reporter=reporter,
-            )
-        )  # fmt: skip
-    return dataclasses.replace(bundle, entries={**bundle.entries, **added})
+class Bytecode:
+    """The bytecode of one bundle for each of its runtimes, made while the bundle is assembled.
 
+    ``begin`` takes the part of the bundle known first (the project's own distribution, the one
+    a code-only change has never compiled) and compiles what of it is not kept, in another
+    process, while the dependencies are planned; ``add_to`` adds the bytecode of the whole
+    bundle, kept or compiled. Used as a context manager: leaving it waits for the compiling.
+    *runtime_root* is where Lambda unpacks the bundle (``/var/task`` or ``/opt``); *compilers*
+    makes the compiler of each runtime, once, when it is first needed.
+    """
 
-def _bytecode_of(
-    groups: Mapping[str, list[Entry]], compiler: Compiler, runtime: Runtime, *,
-    runtime_root: str, root: Path, reporter: Reporter,
-) -> dict[str, Entry]:  # fmt: skip
-    """The bytecode entries of *groups* (modules by RECORD) for *runtime*: kept, or compiled."""
-    keys = {
-        record: _key(compiler.identity, runtime, runtime_root, members)
-        for record, members in groups.items()
-    }
+    def __init__(
+        self, runtimes: Mapping[str, Runtime], compilers: Mapping[str, Callable[[], Compiler]],
+        *, runtime_root: str, work: Path, reporter: Reporter,
+    ) -> None:  # fmt: skip
+        self.runtimes = runtimes
+        self.runtime_root = runtime_root
+        self.work = work
+        self.reporter = reporter
+        self._make = compilers
+        self._compilers: dict[str, Compiler] = {}
+        # One worker: compiles run one after another, so they never share their folder.
+        self._pool = ThreadPoolExecutor(1)
+        self._started: dict[str, tuple[dict[str, str], Future[None]]] = {}
+        """Per runtime, the keys of the groups ``begin`` compiles (by RECORD), and its run."""
 
-    def compile_now(records: Sequence[str]) -> None:
+    def __enter__(self) -> Bytecode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+    def begin(self, part: Bundle) -> None:
+        """Start compiling what of *part* is not kept."""
+        for rt in self.runtimes:
+            groups = _groups(part, part.sites[rt])
+            keys = self._keys(rt, groups)
+            unkept = {r: k for r, k in keys.items() if not _kept(k)}
+            if unkept:
+                self._started[rt] = (unkept, self._pool.submit(self._compile, rt, groups, unkept))
+
+    def add_to(self, bundle: Bundle) -> Bundle:
+        """*bundle* with the bytecode of every distribution in each runtime's sites."""
+        added: dict[str, Entry] = {}
+        for rt in self.runtimes:
+            added.update(self._runtime(rt, _groups(bundle, bundle.sites[rt])))
+        return dataclasses.replace(bundle, entries={**bundle.entries, **added})
+
+    def _compiler(self, rt: str) -> Compiler:
+        if rt not in self._compilers:
+            self._compilers[rt] = self._make[rt]()
+        return self._compilers[rt]
+
+    def _keys(self, rt: str, groups: Mapping[str, list[Entry]]) -> dict[str, str]:
+        identity, runtime = self._compiler(rt).identity, self.runtimes[rt]
+        return {
+            record: _key(identity, runtime, self.runtime_root, members)
+            for record, members in groups.items()
+        }
+
+    def _root(self, rt: str) -> Path:
+        return self.work / f"bytecode-{rt}"
+
+    def _compile(self, rt: str, groups: Mapping[str, list[Entry]], keys: Mapping[str, str]) -> None:
         _compile_missing(
-            {r: groups[r] for r in records}, {r: keys[r] for r in records}, compiler=compiler,
-            runtime=runtime, runtime_root=runtime_root, root=root, reporter=reporter,
+            {r: groups[r] for r in keys}, keys, compiler=self._compiler(rt),
+            runtime=self.runtimes[rt], runtime_root=self.runtime_root, root=self._root(rt),
+            reporter=self.reporter,
         )  # fmt: skip
 
-    def entries_of(records: Sequence[str], archives: Mapping[str, Path | None]) -> None:
-        for record in records:
-            archive = archives.get(record) or _stored_or_built(keys[record], root)
-            if archive is None:
-                continue
-            owner = groups[record][0].owner
-            with zipfile.ZipFile(archive) as zf:
-                for info in zf.infolist():
-                    added[info.filename] = Entry(
-                        info.filename, ZipMember.from_info(archive, info), False, "", owner, record
-                    )
+    def _runtime(self, rt: str, groups: Mapping[str, list[Entry]]) -> dict[str, Entry]:
+        """The bytecode entries of *groups* (modules by RECORD) for runtime *rt*."""
+        keys = self._keys(rt, groups)
+        started, running = self._started.pop(rt, ({}, None))
+        started = {r: k for r, k in started.items() if keys.get(r) == k}
+        unkept = {r: k for r, k in keys.items() if r not in started and not _kept(k)}
+        # What is compiled (in another process) is not waited for while what was kept is
+        # verified against its digest and read.
+        compiling = self._pool.submit(self._compile, rt, groups, unkept) if unkept else None
+        added: dict[str, Entry] = {}
+        archives = {record: stored_file("bytecode", key, "bytecode.zip", self.reporter)
+                    for record, key in keys.items()
+                    if record not in started and record not in unkept}  # fmt: skip
+        for record, archive in archives.items():
+            if archive is not None:
+                added.update(_entries(archive, groups[record], record))
+        for job in (running, compiling):
+            if job is not None:
+                job.result()
+        damaged = {r: keys[r] for r, archive in archives.items() if archive is None}
+        if damaged:  # removed from the cache by stored_file: compiled again
+            self._compile(rt, groups, damaged)
+        made = {**started, **unkept, **damaged}
+        if not made:
+            self.reporter.debug(
+                f"bytecode for {self.runtimes[rt].name}: all "
+                f"{counted(len(groups), 'distribution')} cached"
+            )
+        for record, key in made.items():
+            archive = _stored_or_built(key, self._root(rt))
+            if archive is not None:
+                added.update(_entries(archive, groups[record], record))
+        return added
 
-    # What was never kept (the project's changed modules) compiles in another process while what
-    # was kept is verified against its digest and read: neither waits for the other.
-    added: dict[str, Entry] = {}
-    unkept = [record for record, key in keys.items() if not _kept(key)]
-    with ThreadPoolExecutor(1) as pool:
-        compiling = pool.submit(compile_now, unkept) if unkept else None
-        archives = {record: stored_file("bytecode", key, "bytecode.zip", reporter)
-                    for record, key in keys.items() if record not in unkept}  # fmt: skip
-        entries_of([r for r, archive in archives.items() if archive is not None], archives)
-        if compiling is not None:
-            compiling.result()
-    damaged = [record for record, archive in archives.items() if archive is None]
-    if damaged:  # removed from the cache by stored_file: compiled again
-        compile_now(damaged)
-    if not unkept and not damaged:
-        reporter.debug(
-            f"bytecode for {runtime.name}: all {counted(len(groups), 'distribution')} cached"
-        )
-    entries_of([*unkept, *damaged], {})
-    return added
+
+def _entries(archive: Path, members: Sequence[Entry], record: str) -> dict[str, Entry]:
+    """The bytecode in *archive* as entries of the distribution of *members*."""
+    owner = members[0].owner
+    with zipfile.ZipFile(archive) as zf:
+        return {
+            info.filename: Entry(
+                info.filename, ZipMember.from_info(archive, info), False, "", owner, record
+            )
+            for info in zf.infolist()
+        }
 
 
 def within_room(bundle: Bundle, room: int) -> tuple[Bundle, list[str]]:
@@ -186,7 +230,7 @@ def within_room(bundle: Bundle, room: int) -> tuple[Bundle, list[str]]:
             break
         total -= sum(entries.pop(path).size for path in removable[owner])
         left_out.append(owner)
-    return dataclasses.replace(bundle, entries=entries), left_out
+    return with_records(dataclasses.replace(bundle, entries=entries)), left_out
 
 
 def _key(identity: str, runtime: Runtime, runtime_root: str, members: list[Entry]) -> str:
