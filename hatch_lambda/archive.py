@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import os
 import queue
 import stat
+import struct
 import tempfile
 import threading
 import zipfile
@@ -53,9 +53,9 @@ class _Sink:
     """A thread that hands each block it is given to *take*, in order, after the caller has
     moved on. At most ``_QUEUED`` blocks wait, so memory stays bounded."""
 
-    def __init__(self, take: Callable[[bytes], object], name: str) -> None:
+    def __init__(self, take: Callable[[bytes | bytearray], object], name: str) -> None:
         self._take = take
-        self._queue: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
+        self._queue: queue.Queue[bytes | bytearray | None] = queue.Queue(_QUEUED)
         self.failed: BaseException | None = None
         self._thread = threading.Thread(target=self._drain, name=name)
         self._thread.start()
@@ -69,7 +69,7 @@ class _Sink:
             except BaseException as exc:  # raised again in the building thread
                 self.failed = exc
 
-    def put(self, block: bytes) -> None:
+    def put(self, block: bytes | bytearray) -> None:
         self._queue.put(block)
 
     def stop(self) -> None:
@@ -101,23 +101,27 @@ class _HashingWriter:
     def _failure(self) -> BaseException | None:
         return next((sink.failed for sink in self._sinks if sink.failed is not None), None)
 
-    def _put(self, block: bytes) -> None:
-        for sink in self._sinks:
-            sink.put(block)
-
-    def write(self, data: bytes) -> int:
+    def _put(self, block: bytes | bytearray) -> None:
+        """Hand on a block; a sink's failure surfaces here, at most a few blocks later."""
         failed = self._failure()
         if failed is not None:
             raise failed
-        self.position += len(data)
-        if not self._block and len(data) >= _CHUNK:
-            self._put(bytes(data))  # a large member's block, passed on without a copy
-            return len(data)
+        for sink in self._sinks:
+            sink.put(block)
+
+    def write(self, data: bytes | memoryview) -> int:
+        # Called several times for each member: kept to the least work, and to one copy of the
+        # bytes (a full block is handed on as it is, and a new one started).
+        size = len(data)
+        self.position += size
+        if size >= _CHUNK and not self._block:
+            self._put(bytes(data))  # a large member's block
+            return size
         self._block += data
         if len(self._block) >= _CHUNK:
-            self._put(bytes(self._block))
-            self._block.clear()
-        return len(data)
+            self._put(self._block)
+            self._block = bytearray()
+        return size
 
     def tell(self) -> int:
         return self.position
@@ -131,8 +135,8 @@ class _HashingWriter:
     def close(self) -> str:
         """Write what is left, wait for it, and return the sha256 of everything written."""
         if self._block:
-            self._put(bytes(self._block))
-            self._block.clear()
+            self._put(self._block)
+            self._block = bytearray()
         for sink in self._sinks:
             sink.stop()
         failed = self._failure()
@@ -184,41 +188,41 @@ def _copy_exact(src: BinaryIO, dst: _HashingWriter, length: int, what: str) -> N
         remaining -= len(block)
 
 
+# zipfile's own layout of a local file header: signature, version needed, reserved, flags, method,
+# time, date, CRC-32, sizes, and the lengths of the name and of the extra field.
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_UTF8 = 0x800  # general purpose flag bit 11: the name is UTF-8
+_ZIP64_LIMIT = (1 << 31) - 1  # zipfile's threshold: a member this large needs its ZIP64 header
+_SLACK = 64  # extra-field bytes read with a member's local header and data, in the same read
+
+
 class _Writer:
     """Appends entries to a ZipFile through its own file object.
 
     zipfile has no public call to add an already-compressed entry: it would inflate and deflate
-    again, which costs more than everything else for a large bundle. ``ZipInfo.FileHeader()`` and
-    the writer's ``filelist``/``NameToInfo``/``start_dir`` are what ``ZipFile.write`` itself uses,
-    unchanged since Python 3.6; zipfile still writes the central directory (and ZIP64 records).
+    again, which costs more than everything else for a large bundle. The writer's
+    ``filelist``/``NameToInfo``/``start_dir`` are what ``ZipFile.write`` itself uses, unchanged
+    since Python 3.6, and zipfile still writes the central directory (and ZIP64 records). The
+    local header is packed here as ``ZipInfo.FileHeader()`` packs it (a test holds them equal):
+    at several thousand members that method's generality is a third of the archive's time.
     """
 
-    def __init__(self, zf: zipfile.ZipFile, out: _HashingWriter) -> None:
+    def __init__(
+        self, zf: zipfile.ZipFile, out: _HashingWriter, date_time: tuple[int, ...]
+    ) -> None:
         self.zf = zf
         self.out = out
         self._wheels: dict[Path, BinaryIO] = {}
+        year, month, day, hour, minute, second = date_time
+        self._dos = ((hour << 11) | (minute << 5) | (second // 2),
+                     ((year - 1980) << 9) | (month << 5) | day)  # fmt: skip
 
     def add(self, info: zipfile.ZipInfo, entry: Entry, reader: Reader) -> None:
         source = entry.source
         if isinstance(source, ZipMember) and source.compress_type in _RAW:
             info.compress_type = source.compress_type
             header = self._header(info, source.crc, source.file_size, source.compress_size)
-            stream = self._wheel(source.archive)
-            stream.seek(source.header_offset)
-            local = stream.read(30)
-            if local[:4] != b"PK\x03\x04":
-                raise ArchiveError(f"{source.archive.name}: {source.name} has no local header")
-            skip = int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
-            stream.seek(skip, os.SEEK_CUR)
-            what = f"{source.archive.name}: {source.name}"
-            if source.compress_size <= _CHUNK:  # most members: one read, one write
-                data = stream.read(source.compress_size)
-                if len(data) != source.compress_size:
-                    raise ArchiveError(f"{what} is truncated")
-                self.out.write(header + data)
-            else:
-                self.out.write(header)
-                _copy_exact(stream, self.out, source.compress_size, what)
+            self._copy_member(source, header)
         else:
             with reader.open(entry) as raw:
                 done = _deflate(raw)
@@ -230,13 +234,43 @@ class _Writer:
         self.zf.NameToInfo[info.filename] = info
         self.zf.start_dir = self.out.tell()
 
+    def _copy_member(self, source: ZipMember, header: bytes) -> None:
+        """Write *header*, then the member's compressed bytes as its zip holds them."""
+        stream = self._wheel(source.archive)
+        stream.seek(source.header_offset)
+        what = f"{source.archive.name}: {source.name}"
+        small = source.compress_size <= _CHUNK
+        # Most members: the local header and the data in one read; the name and extra field
+        # lengths are only known once the header is read.
+        want = 30 + len(source.name.encode()) + _SLACK + source.compress_size if small else 30
+        buf = stream.read(want)
+        if buf[:4] != b"PK\x03\x04":
+            raise ArchiveError(f"{what} has no local header")
+        start = 30 + int.from_bytes(buf[26:28], "little") + int.from_bytes(buf[28:30], "little")
+        end = start + source.compress_size
+        self.out.write(header)
+        if small and end <= len(buf):
+            with memoryview(buf) as view:
+                self.out.write(view[start:end])
+            return
+        stream.seek(source.header_offset + start)
+        _copy_exact(stream, self.out, source.compress_size, what)
+
     def _header(self, info: zipfile.ZipInfo, crc: int, size: int, compress_size: int) -> bytes:
         """The local header of *info*, which the caller writes next."""
         info.CRC = crc
         info.file_size = size
         info.compress_size = compress_size
         info.header_offset = self.out.tell()
-        return info.FileHeader()
+        if size > _ZIP64_LIMIT or compress_size > _ZIP64_LIMIT:
+            return info.FileHeader()
+        try:
+            name, flags = info.filename.encode("ascii"), info.flag_bits
+        except UnicodeEncodeError:
+            name, flags = info.filename.encode("utf-8"), info.flag_bits | _UTF8
+        dostime, dosdate = self._dos
+        return _LOCAL.pack(b"PK\x03\x04", 20, 0, flags, info.compress_type, dostime,
+                           dosdate, crc, compress_size, size, len(name), 0) + name  # fmt: skip
 
     def _wheel(self, path: Path) -> BinaryIO:
         stream = self._wheels.get(path)
@@ -263,7 +297,7 @@ def write_zip(bundle: Bundle, destination: Path, *, into: Path | None = None) ->
                 out = _HashingWriter(raw)
                 try:
                     with zipfile.ZipFile(out, "w") as zf:  # type: ignore[call-overload]
-                        writer = _Writer(zf, out)
+                        writer = _Writer(zf, out, date_time)
                         try:
                             for path, entry in sorted(bundle.entries.items()):
                                 info = zipfile.ZipInfo(path, date_time)

@@ -173,12 +173,17 @@ class Bytecode:
         # verified against its digest and read.
         compiling = self._pool.submit(self._compile, rt, groups, unkept) if unkept else None
         added: dict[str, Entry] = {}
-        archives = {record: stored_file("bytecode", key, "bytecode.zip", self.reporter)
-                    for record, key in keys.items()
-                    if record not in started and record not in unkept}  # fmt: skip
-        for record, archive in archives.items():
-            if archive is not None:
-                added.update(_entries(archive, groups[record], record))
+        kept = [r for r in keys if r not in started and r not in unkept]
+        # Hashing lets other threads run: each archive is read while the next is verified.
+        with ThreadPoolExecutor(1) as verifying:
+            found = verifying.map(
+                lambda r: stored_file("bytecode", keys[r], "bytecode.zip", self.reporter), kept
+            )
+            archives: dict[str, Path | None] = {}
+            for record, archive in zip(kept, found):  # in order, as each is verified
+                archives[record] = archive
+                if archive is not None:
+                    added.update(_entries(archive, groups[record], record))
         for job in (running, compiling):
             if job is not None:
                 job.result()

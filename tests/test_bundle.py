@@ -328,6 +328,22 @@ def test_a_disk_that_fills_up_while_the_archive_is_written_fails_the_build_clean
     assert threading.active_count() == threads
 
 
+@pytest.mark.parametrize("name", ["pkg/mod.py", "pkg/donn\u00e9es.py", "\u6570\u636e/x.txt"])
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_the_local_header_is_packed_as_zipfile_packs_it(name: str, method: int) -> None:
+    """The archive packs local headers itself, for speed; zipfile's are the reference."""
+    date_time = (2020, 2, 2, 13, 59, 58)
+    info = zipfile.ZipInfo(name, date_time)
+    info.create_system = 3
+    info.compress_type = method
+    out = io.BytesIO()
+    out.write(b"x" * 17)
+    writer = archive._Writer(zipfile.ZipFile(io.BytesIO(), "w"), out, date_time)  # type: ignore[arg-type]
+    ours = writer._header(info, 0x12345678, 1000, 400 if method else 1000)
+    assert ours == info.FileHeader()
+    assert info.header_offset == 17 and info.flag_bits == 0  # the name's flag is not kept
+
+
 def test_the_hash_is_of_every_byte_written_in_order(tmp_path: Path) -> None:
     files = {**FILES, "big.bin": os.urandom(3 << 20), "small.txt": b"s" * 100}
     info = write_zip(generated(files), tmp_path / "f.zip")
