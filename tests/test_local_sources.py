@@ -40,13 +40,19 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Completed
     return proc
 
 
-def write_library(folder: Path, greeting: str = GREETING) -> Path:
-    """fx-shared 0.1.0, built by an in-tree backend (no build requirements: offline)."""
+def write_library(
+    folder: Path, greeting: str = GREETING, *, name: str = "fx-shared",
+    dependencies: tuple[str, ...] = ("fx-pure==1.0",), extras: str = "",
+) -> Path:  # fmt: skip
+    """fx-shared 0.1.0, built by an in-tree backend (no build requirements: offline); *extras*:
+    its ``[project.optional-dependencies]`` table, as TOML lines."""
     (folder / "src" / "fx_shared").mkdir(parents=True)
     shutil.copy(BACKEND, folder / "_local_backend.py")
+    optional = f"\n[project.optional-dependencies]\n{extras}" if extras else ""
     (folder / "pyproject.toml").write_text(
         '[build-system]\nrequires = []\nbuild-backend = "_local_backend"\nbackend-path = ["."]\n\n'
-        '[project]\nname = "fx-shared"\nversion = "0.1.0"\ndependencies = ["fx-pure==1.0"]\n'
+        f'[project]\nname = "{name}"\nversion = "0.1.0"\n'
+        f"dependencies = {json.dumps(list(dependencies))}\n{optional}"
     )
     (folder / "src" / "fx_shared" / "__init__.py").write_text(
         f"def greet(who):\n    return {greeting!r} + ' to ' + who\n"
@@ -182,6 +188,33 @@ def test_workspace_rebuild_reuses_and_an_edit_rebuilds(
     assert b"edited" in members(edited)["fx_shared/__init__.py"]
 
 
+STAGED = 'before-bundling = ["echo staged > staged.txt"]\n'
+
+
+@pytest.mark.parametrize("form", ["workspace", "requirements-path"])
+def test_before_bundling_commands_keep_the_workspace_and_the_paths(
+    form: str, workspace: Path, env: dict[str, str]
+) -> None:
+    """before-bundling commands work in a copy of the project; the requirements are read there,
+    and the workspace and the paths that lead out of the project are still found from the
+    project itself."""
+    service = workspace / "services" / "api"
+    table = "[tool.hatch.build.targets.wheel.hooks.lambda]\n"
+    pyproject = service / "pyproject.toml"
+    more = STAGED
+    if form == "requirements-path":
+        (service / "requirements.txt").write_text("../../packages/shared\nfx-markers\n")
+        more += 'requirements = "requirements.txt"\n'
+    pyproject.write_text(pyproject.read_text().replace(table, table + more))
+    zip_path, output = build(service, env)
+    if form == "workspace":
+        assert f"Requirements: uv.lock of the workspace at {workspace}" in output
+    else:
+        assert "Requirements: requirements.txt" in output
+    assert_shared_bundled(zip_path)
+    assert not (service / "staged.txt").exists()  # the commands ran in the copy
+
+
 def _lock_files(index_root: Path) -> tuple[str, str]:
     wheel = index_root / "files" / "fx_pure-1.0-py3-none-any.whl"
     return wheel.as_uri(), hashlib.sha256(wheel.read_bytes()).hexdigest()
@@ -252,6 +285,52 @@ def test_path_dependency_forms(
         assert "built as a regular install" in output
 
 
+EXTRA_FORMS = ["hatch-direct-reference", "uv-source-project", "requirements-reference",
+               "requirements-path", "through-another-library"]  # fmt: skip
+
+
+@pytest.mark.parametrize("form", EXTRA_FORMS)
+def test_the_extras_asked_of_a_local_source_are_resolved(
+    form: str, tmp_path: Path, env: dict[str, str], index_url: str
+) -> None:
+    """``fx-shared[aws]`` from a path brings what its ``aws`` extra requires, in every form a
+    build from ranges meets; a lock holds the extra's packages already."""
+    write_library(tmp_path / "shared", extras='aws = ["fx-extra-dep"]\n')
+    service = tmp_path / "svc"
+    deps, options, extra = ["fx-shared[aws]"], {}, ""
+    if form == "hatch-direct-reference":
+        deps = ["fx-shared[aws] @ {root:parent:uri}/shared"]
+        options["requirements"] = "project"
+    elif form == "uv-source-project":
+        extra = '\n[tool.uv.sources]\nfx-shared = { path = "../shared" }\n'
+        options["requirements"] = "project"
+    elif form == "through-another-library":  # the service names fx-glue, which asks fx-shared[aws]
+        glue = tmp_path / "glue"
+        write_library(glue, name="fx-glue", dependencies=("fx-shared[aws]",))
+        shutil.rmtree(glue / "src" / "fx_shared")
+        (glue / "src" / "fx_glue").mkdir()
+        (glue / "src" / "fx_glue" / "__init__.py").write_text("")
+        deps = ["fx-glue @ {root:parent:uri}/glue", "fx-shared @ {root:parent:uri}/shared"]
+        options["requirements"] = "project"
+    write_service(service, "svc", deps, hook(index_url, "svc", **options), extra)
+    if form == "requirements-reference":
+        (service / "requirements.txt").write_text(
+            f"fx-shared[aws] @ {(tmp_path / 'shared').as_uri()}\n"
+        )
+    elif form == "requirements-path":
+        (service / "requirements.txt").write_text("../shared[aws]\n")
+    zip_path, _ = build(service, env)
+    files = members(zip_path)
+    assert_shared_bundled(zip_path)
+    assert [n for n in files if n.startswith("fx_extra_dep-1.0.dist-info/")]
+    if form == "requirements-path":  # and without the extra, not
+        (service / "requirements.txt").write_text("../shared\n")
+        pyproject = service / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('"fx-shared[aws]"', '"fx-shared"'))
+        zip_path, _ = build(service, env)
+        assert not [n for n in members(zip_path) if n.startswith("fx_extra_dep")]
+
+
 def git_repository(folder: Path) -> str:
     """A git repository holding the shared library, with one commit; returns the commit."""
     write_library(folder)
@@ -279,10 +358,46 @@ def test_vcs_requirement_over_git_file(
         line = f"fx-shared @ {url}@{commit}" if form == "reference" else f"-e {url}#egg=fx-shared"
         (service / "requirements.txt").write_text(f"{line}\nfx-pure==1.0\n")
     before = shared_lookups(index)
-    zip_path, _ = build(service, env)
+    zip_path, output = build(service, env)
+    assert "Cloning" in output
     assert_shared_bundled(zip_path)
     assert shared_lookups(index) == before
     assert not [n for n in members(zip_path) if n.startswith(".git")]
+    # The commit's wheel is kept: a rebuild after a code change clones nothing.
+    handler = service / "src" / "svc" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# changed\n")
+    zip_path, output = build(service, env)
+    assert "Cloning" not in output
+    assert_shared_bundled(zip_path)
+
+
+def test_a_vcs_branch_is_built_again_once_it_moves(
+    tmp_path: Path, env: dict[str, str], index_url: str
+) -> None:
+    """A branch names a new commit after a push: the build asks the repository which commit it
+    names (without cloning), and builds the new one."""
+    if shutil.which("git") is None:
+        missing("git is not installed")
+    repo = tmp_path / "repo"
+    git_repository(repo)
+    branch = run(["git", "symbolic-ref", "--short", "HEAD"], repo, {"PATH": "/usr/bin:/bin"})
+    service = tmp_path / "svc"
+    write_service(service, "svc", ["fx-shared"], hook(index_url, "svc"))
+    url = f"git+{repo.as_uri()}@{branch.stdout.strip()}"
+    (service / "requirements.txt").write_text(f"fx-shared @ {url}\nfx-pure==1.0\n")
+    zip_path, _ = build(service, env)
+    assert_shared_bundled(zip_path)
+    _, output = build(service, env)
+    assert "Cloning" not in output
+    moved = "hello from the next commit"
+    (repo / "src" / "fx_shared" / "__init__.py").write_text(
+        f"def greet(who):\n    return {moved!r} + ' to ' + who\n"
+    )
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    run([*git, "commit", "--quiet", "-am", "next"], repo, {"PATH": "/usr/bin:/bin"})
+    zip_path, output = build(service, env)
+    assert "Cloning" in output
+    assert_shared_bundled(zip_path, moved)
 
 
 def test_install_links_rule_fails_pth_and_egg_link(tmp_path: Path) -> None:

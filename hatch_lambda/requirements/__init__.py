@@ -29,6 +29,9 @@ class LocalSource:
     """Its distribution name when the source says it; a bare path line says it once built."""
     editable: bool = False
     """Named as editable (``-e``, ``develop = true``); built as a regular install all the same."""
+    extras: frozenset[str] = frozenset()
+    """The extras asked of it (``lib[aws] @ ../lib``, ``../lib[aws]``): what they require is
+    resolved with the rest."""
 
     @property
     def is_vcs(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from collections.abc import Collection
@@ -17,7 +18,7 @@ from .._markers import applies
 from .._report import Reporter
 from ..errors import RequirementsError
 from . import LocalSource, LockedSet, RequirementSet
-from ._local import from_requirement
+from ._local import from_requirement, staged_copy, with_extras
 from ._pipfile import read_pipfile_lock
 from ._poetry import read_poetry_lock
 from ._project import from_project_wheel, project_name
@@ -86,71 +87,78 @@ def load_requirements(
     poetry_without_urls: bool,
     reporter: Reporter,
     requirements_mode: str = "resolve",
+    origin: Path | None = None,
 ) -> RequirementSet | LockedSet:
     """Read the requirements named by *choice* (``auto``, ``project``, a lockfile or a path).
 
     A member of a uv workspace has the workspace root's ``uv.lock`` where a project has its own
-    (after ``pylock.toml``, before the others); read for this member alone.
+    (after ``pylock.toml``, before the others); read for this member alone. *origin*: the
+    project's own folder, when *project_root* is a copy of it that before-bundling commands
+    worked in; the workspace and the paths that lead out of the project are found from there.
     """
-    workspace = find_workspace(project_root)
-    shared_lock = (
-        workspace.lock
-        if workspace and workspace.root != project_root.resolve() and workspace.lock.is_file()
-        else None
-    )
-    if choice == "auto":
-        found = next((project_root / n for n in LOCKFILES if (project_root / n).is_file()), None)
-        if shared_lock and (found is None or found.name != "pylock.toml"):
-            found = shared_lock
-        shared = found is not None and found == shared_lock
-        choice = str(found) if shared else found.name if found else "project"
-        reporter.debug(f'requirements = "auto": using {choice}')
-    elif choice == "uv.lock" and shared_lock and not (project_root / choice).is_file():
-        choice = str(shared_lock)
-    if choice == "project":
-        return _from_project(
-            project_wheel, project_root=project_root, workspace=workspace, extras=extras,
-            groups=groups, environment=environment,
-        )  # fmt: skip
-
-    path = Path(choice) if Path(choice).is_absolute() else project_root / choice
-    if not path.is_file():
-        raise RequirementsError(
-            f"requirements = {choice!r}, but {path} does not exist; "
-            f'use "project", "auto" or a path to one of {", ".join(LOCKFILES)}'
+    member = origin or project_root
+    with staged_copy(project_root, origin) if origin else contextlib.nullcontext():
+        workspace = find_workspace(member)
+        shared_lock = (
+            workspace.lock
+            if workspace and workspace.root != member.resolve() and workspace.lock.is_file()
+            else None
         )
-    project = project_name(project_wheel)
-    kind = _kind(path)
-    if kind == "pylock":
-        return read_pylock(
-            path, environment=environment, extras=extras, groups=groups or None, project=project
-        )
-    if kind == "uv":
-        member = project_root if shared_lock and path == shared_lock else None
-        locked = read_uv_lock(
-            path, environment=environment, extras=extras, groups=groups, project=project,
-            reporter=reporter, member=member,
-        )  # fmt: skip
-        if member is not None and workspace is not None:
-            return dataclasses.replace(
-                locked, source=f"uv.lock of the workspace at {workspace.root}"
+        if choice == "auto":
+            found = next(
+                (project_root / n for n in LOCKFILES if (project_root / n).is_file()), None
             )
-        return locked
-    if kind == "poetry":
-        return read_poetry_lock(
-            path, environment=environment, extras=extras, groups=groups,
-            include_hashes=poetry_include_hashes, without_urls=poetry_without_urls,
+            if shared_lock and (found is None or found.name != "pylock.toml"):
+                found = shared_lock
+            shared = found is not None and found == shared_lock
+            choice = str(found) if shared else found.name if found else "project"
+            reporter.debug(f'requirements = "auto": using {choice}')
+        elif choice == "uv.lock" and shared_lock and not (project_root / choice).is_file():
+            choice = str(shared_lock)
+        if choice == "project":
+            return _from_project(
+                project_wheel, project_root=project_root, workspace=workspace, extras=extras,
+                groups=groups, environment=environment,
+            )  # fmt: skip
+
+        path = Path(choice) if Path(choice).is_absolute() else project_root / choice
+        if not path.is_file():
+            raise RequirementsError(
+                f"requirements = {choice!r}, but {path} does not exist; "
+                f'use "project", "auto" or a path to one of {", ".join(LOCKFILES)}'
+            )
+        project = project_name(project_wheel)
+        kind = _kind(path)
+        if kind == "pylock":
+            return read_pylock(
+                path, environment=environment, extras=extras, groups=groups or None, project=project
+            )
+        if kind == "uv":
+            in_workspace = member if shared_lock and path == shared_lock else None
+            locked = read_uv_lock(
+                path, environment=environment, extras=extras, groups=groups, project=project,
+                reporter=reporter, member=in_workspace,
+            )  # fmt: skip
+            if in_workspace is not None and workspace is not None:
+                return dataclasses.replace(
+                    locked, source=f"uv.lock of the workspace at {workspace.root}"
+                )
+            return locked
+        if kind == "poetry":
+            return read_poetry_lock(
+                path, environment=environment, extras=extras, groups=groups,
+                include_hashes=poetry_include_hashes, without_urls=poetry_without_urls,
+            )  # fmt: skip
+        if kind == "pipfile":
+            if extras:
+                reporter.warning(f"{path.name} records no extras; {_ignored('extra', extras)}")
+            return read_pipfile_lock(path, environment=environment, groups=groups, project=project)
+        if groups:
+            reporter.warning(f"{path.name} has no groups; {_ignored('group', groups)}")
+        return read_requirements_txt(
+            path, environment=environment, project=canonicalize_name(project),
+            strict=requirements_mode == "lock", reporter=reporter,
         )  # fmt: skip
-    if kind == "pipfile":
-        if extras:
-            reporter.warning(f"{path.name} records no extras; {_ignored('extra', extras)}")
-        return read_pipfile_lock(path, environment=environment, groups=groups, project=project)
-    if groups:
-        reporter.warning(f"{path.name} has no groups; {_ignored('group', groups)}")
-    return read_requirements_txt(
-        path, environment=environment, project=canonicalize_name(project),
-        strict=requirements_mode == "lock", reporter=reporter,
-    )  # fmt: skip
 
 
 def _from_project(
@@ -179,7 +187,8 @@ def _from_project(
         where = f"the requirement {key!r}"
         found = from_requirement(req, where, base=project_root) or sources.get(name)
         if found is not None:
-            local.setdefault(name, found)
+            known = local.setdefault(name, found)
+            local[name] = with_extras(known, req.extras)  # lib and lib[aws]: lib[aws]
         else:
             kept.append(req)
     source = reqs.source + (f" and groups {', '.join(groups)}" if extra else "")

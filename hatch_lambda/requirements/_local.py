@@ -3,8 +3,12 @@ form the readers meet: ``name @ file:///...``, ``name @ git+https://...``, a pat
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import re
+from collections.abc import Collection, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -67,13 +71,47 @@ def from_url(
     return None
 
 
+_STAGED: ContextVar[tuple[Path, Path] | None] = ContextVar("staged", default=None)
+
+
+@contextlib.contextmanager
+def staged_copy(stage: Path, origin: Path) -> Iterator[None]:
+    """Requirements read from *stage*, a copy of the project at *origin* that before-bundling
+    commands worked in: a path that leads out of the project leads where the project is."""
+    token = _STAGED.set((Path(os.path.normpath(stage.resolve())),
+                         Path(os.path.normpath(origin.resolve()))))  # fmt: skip
+    try:
+        yield
+    finally:
+        _STAGED.reset(token)
+
+
+def at_origin(base: Path, text: str) -> Path:
+    """*text* (a path) relative to *base*, normalised: inside a staged copy (``staged_copy``),
+    a path within the project stays in the copy, and one that leaves it (``../lib``) is taken
+    from beside the project itself, which the copy is not."""
+    relative = Path(text).expanduser()
+    path = Path(os.path.normpath(base / relative))
+    staged = _STAGED.get()
+    if staged is None or relative.is_absolute():
+        return path
+    stage, origin = staged
+    try:
+        inside = Path(os.path.normpath(base.resolve())).relative_to(stage)
+    except ValueError:  # a file outside the copy named it
+        return path
+    real = Path(os.path.normpath(origin / inside / relative))
+    try:
+        return stage / real.relative_to(origin)
+    except ValueError:
+        return real
+
+
 def from_path(
     text: str, where: str, *, base: Path, name: str | None = None, editable: bool = False
 ) -> LocalSource:
     """A folder, wheel or sdist named by a path, relative to *base* when it is not absolute."""
-    path = Path(text).expanduser()
-    path = path if path.is_absolute() else base / path
-    path = Path(os.path.normpath(path))
+    path = at_origin(base, text)
     if not path.exists():
         raise RequirementsError(
             f"{where}: the local source {text} is not there ({path} does not exist); fix the "
@@ -89,4 +127,23 @@ def from_requirement(
     remote archive)."""
     if not req.url:
         return None
-    return from_url(req.url, where, name=req.name, base=base, archives=archives)
+    source = from_url(req.url, where, name=req.name, base=base, archives=archives)
+    return with_extras(source, req.extras) if source is not None else None
+
+
+def with_extras(source: LocalSource, extras: Collection[str]) -> LocalSource:
+    return dataclasses.replace(
+        source, extras=source.extras | {canonicalize_name(e) for e in extras}
+    )
+
+
+_PATH_EXTRAS = re.compile(r"^(?P<path>.+?)\[(?P<extras>[A-Za-z0-9._,\s-]*)\]$")
+
+
+def split_extras(text: str) -> tuple[str, frozenset[str]]:
+    """``../lib[aws, s3]`` -> (``../lib``, {aws, s3}), as pip reads a path line with extras."""
+    found = _PATH_EXTRAS.match(text.strip())
+    if found is None:
+        return text, frozenset()
+    extras = {canonicalize_name(e.strip()) for e in found["extras"].split(",") if e.strip()}
+    return found["path"], frozenset(extras)

@@ -25,7 +25,15 @@ from .._markers import applies
 from .._report import Reporter, counted
 from ..errors import RequirementsError
 from . import HandPinned, LocalSource, LockedFile, LockedSet, Pin, RequirementSet
-from ._local import from_path, from_requirement, from_url, is_vcs_url, looks_like_path
+from ._local import (
+    from_path,
+    from_requirement,
+    from_url,
+    is_vcs_url,
+    looks_like_path,
+    split_extras,
+    with_extras,
+)
 from ._text import decode
 
 PIN_COMMAND = (
@@ -255,7 +263,7 @@ def _local(
 ) -> None:
     """A path or VCS line (``-e`` or not): a local source, unless it is the project itself."""
     url, _, marker = value.partition(";")
-    url = url.strip()
+    url, extras = split_extras(url.strip()) if not is_vcs_url(url.strip()) else (url.strip(), ())
     if url in (".", "./"):
         return  # the project itself: its wheel is the one Hatch just built
     if is_vcs_url(url):
@@ -273,6 +281,7 @@ def _local(
         )
     if source is None:
         return
+    source = with_extras(source, extras)
     if source.name == project or (not source.is_vcs and Path(source.location) == path.parent):
         return  # the project itself: its wheel is the one Hatch just built
     if marker.strip():

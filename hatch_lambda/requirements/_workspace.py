@@ -19,6 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ..errors import RequirementsError
 from . import LocalSource
+from ._local import at_origin
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -148,7 +149,7 @@ def _source(
             )
         return LocalSource(str(folder), f"uv workspace member {folder.name}", name, editable)
     if isinstance(entry.get("path"), str):
-        path = Path(os.path.normpath(base / entry["path"]))
+        path = at_origin(base, entry["path"])
         if not path.exists():
             raise RequirementsError(f"{where}: the path {entry['path']} is not there ({path})")
         return LocalSource(str(path), where, name, editable)

@@ -6,8 +6,9 @@ import dataclasses
 import importlib.metadata
 import re
 import subprocess
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.pylock import Pylock
@@ -188,26 +189,29 @@ def build_wheelhouse(
     rest when the requirements are ranges (a lock already holds it).
     """
     local: list[Wheel] = []
+    extras: dict[str, frozenset[str]] = {}
     sources = list(requirements.local)
     while sources:  # a local source may name another by a direct reference in its metadata
-        local += build_local(
+        for wheel, asked in build_local(
             sources, target, indexes, use_uv=resolver != "pip",
             workdir=workdir / f"local{len(local)}", reporter=reporter, refresh=refresh,
-        )  # fmt: skip
+        ):  # fmt: skip
+            local.append(wheel)
+            name = canonicalize_name(wheel.name)
+            extras[name] = extras.get(name, frozenset()) | asked
         sources = _referenced(local, target)
     skip = local_names(local)
     if local:
-        requirements = _without_local(requirements, local, target)
-    index_wheels = _index_wheels(requirements, target, indexes, resolver=resolver,
-                                 custom_platforms=custom_platforms, workdir=workdir,
-                                 reporter=reporter, refresh=refresh, skip=skip)  # fmt: skip
+        requirements = _without_local(requirements, local, extras, target)
+    run = _Run(target, indexes, resolver, custom_platforms, workdir, reporter, refresh, skip)
+    index_wheels = _index_wheels(requirements, run)
     return sorted([*local, *index_wheels], key=lambda w: canonicalize_name(w.name))
 
 
-def _requires(wheel: Wheel, target: Target) -> list[Requirement]:
-    """What a local wheel requires on the target (no extras), markers removed."""
+def _requires(wheel: Wheel, target: Target, extras: Collection[str] = ()) -> list[Requirement]:
+    """What a local wheel requires on the target with *extras*, markers removed."""
     _, lines, _ = read_wheel_metadata(wheel.path)
-    environment = {**target.marker_environment(), "extra": ""}
+    environments = [{**target.marker_environment(), "extra": e} for e in ("", *sorted(extras))]
     wanted = []
     for line in lines:
         where = f"{wheel.name} {wheel.version}'s requirement {line!r}"
@@ -215,7 +219,8 @@ def _requires(wheel: Wheel, target: Target) -> list[Requirement]:
             req = Requirement(line)
         except InvalidRequirement as exc:
             raise ResolutionError(f"{where} is not valid: {exc}") from exc
-        if req.marker is None or evaluate(req.marker, environment, where=where):
+        marker = req.marker
+        if marker is None or any(evaluate(marker, env, where=where) for env in environments):
             req.marker = None
             wanted.append(req)
     return wanted
@@ -241,40 +246,65 @@ def local_names(wheels: Collection[Wheel]) -> frozenset[str]:
     return frozenset(canonicalize_name(w.name) for w in wheels)
 
 
-def _without_local(requirements: Requirements, local: list[Wheel], target: Target) -> Requirements:
+def _without_local(
+    requirements: Requirements, local: list[Wheel], extras: Mapping[str, frozenset[str]],
+    target: Target,
+) -> Requirements:  # fmt: skip
     """*requirements* with nothing of the local sources' names left for an index, and, for
-    ranges, with what the local sources require (a lock holds that already)."""
+    ranges, with what the local sources require with the extras asked of them (*extras*, and
+    what the requirements and the local sources ask of each other); a lock holds that already."""
     names = local_names(local)
     if isinstance(requirements, LockedSet):
         pins = tuple(p for p in requirements.pins if p.name not in names)
         return dataclasses.replace(requirements, pins=pins, local=())
+    asked = {name: set(extras.get(name, ())) for name in names}
+    for req in requirements.requirements:
+        if canonicalize_name(req.name) in names:
+            asked[canonicalize_name(req.name)] |= {canonicalize_name(e) for e in req.extras}
     wanted = {
         str(r): r for r in requirements.requirements if canonicalize_name(r.name) not in names
     }
-    for wheel in local:
-        for req in _requires(wheel, target):
-            if canonicalize_name(req.name) not in names:
-                wanted.setdefault(str(req), req)
+    done: dict[str, frozenset[str]] = {}
+    while any(done.get(n) != frozenset(e) for n, e in asked.items()):  # lib-a needs lib-b[x]
+        for wheel in local:
+            name = canonicalize_name(wheel.name)
+            done[name] = frozenset(asked[name])
+            for req in _requires(wheel, target, done[name]):
+                other = canonicalize_name(req.name)
+                if other in names:
+                    asked[other] |= {canonicalize_name(e) for e in req.extras}
+                else:
+                    wanted.setdefault(str(req), req)
     return dataclasses.replace(
         requirements, requirements=tuple(wanted[k] for k in sorted(wanted)), local=()
     )
 
 
-def _index_wheels(
-    requirements: Requirements,
-    target: Target,
-    indexes: Indexes,
-    *,
-    resolver: str,
-    custom_platforms: bool,
-    workdir: Path,
-    reporter: Reporter,
-    refresh: bool,
-    skip: frozenset[str],
-) -> list[Wheel]:
-    """The wheels from the index (or the kept ones); *skip*: the names local sources provide."""
-    key = _cache_key(requirements, target, indexes, resolver, custom_platforms, skip=skip)
-    cached = None if refresh else kept_wheels("wheelhouse", key, reporter)
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one wheelhouse shares: the target, where packages come from, how
+    they are resolved, where the work goes."""
+
+    target: Target
+    indexes: Indexes
+    resolver: str
+    custom_platforms: bool
+    workdir: Path
+    reporter: Reporter
+    refresh: bool
+    skip: frozenset[str]
+    """The names local sources provide: never taken from an index."""
+
+    def within(self, folder: str) -> _Run:
+        return dataclasses.replace(self, workdir=self.workdir / folder)
+
+
+def _index_wheels(requirements: Requirements, run: _Run) -> list[Wheel]:
+    """The wheels from the index (or the kept ones)."""
+    target, indexes, reporter = run.target, run.indexes, run.reporter
+    key = _cache_key(requirements, target, indexes, run.resolver, run.custom_platforms,
+                     skip=run.skip)  # fmt: skip
+    cached = None if run.refresh else kept_wheels("wheelhouse", key, reporter)
     if cached is not None:
         what = "this lock" if isinstance(requirements, LockedSet) else "these requirements"
         reporter.info(
@@ -282,11 +312,7 @@ def _index_wheels(
             f"(set {REFRESH_ENV}=1 to resolve again)"
         )
         return cached
-    wheels = _build_wheelhouse(
-        requirements, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
-        workdir=workdir, reporter=reporter, refresh=refresh, skip=skip,
-    )  # fmt: skip
-    return keep_wheels("wheelhouse", key, wheels, reporter)
+    return keep_wheels("wheelhouse", key, _build_wheelhouse(requirements, run), reporter)
 
 
 def _cache_key(
@@ -345,38 +371,24 @@ def verify_kept(wheels: Sequence[Wheel], reporter: Reporter) -> None:
         raise DamagedWheels(", ".join(bad))
 
 
-def _build_wheelhouse(
-    requirements: Requirements,
-    target: Target,
-    indexes: Indexes,
-    *,
-    resolver: str,
-    custom_platforms: bool,
-    workdir: Path,
-    reporter: Reporter,
-    refresh: bool,
-    skip: frozenset[str],
-) -> list[Wheel]:
+def _build_wheelhouse(requirements: Requirements, run: _Run) -> list[Wheel]:
+    target, indexes, reporter = run.target, run.indexes, run.reporter
     if isinstance(requirements, RequirementSet):
         lines = requirements.lines()
         if not lines:
             return []
-        backend = choose_resolver(resolver, custom_platforms=custom_platforms)
+        backend = choose_resolver(run.resolver, custom_platforms=run.custom_platforms)
         reporter.waiting(
             f"Resolving {counted(len(lines), 'requirement')} from {requirements.source} for "
             f"{target.label} with {backend}"
         )
         with timed(reporter, "resolve"):
-            pins = _resolve_reviewed(
-                backend, requirements, target, indexes, workdir=workdir / "resolve",
-                reporter=reporter, refresh=refresh, skip=skip,
-            )  # fmt: skip
+            pins = _resolve_reviewed(backend, requirements, run.within("resolve"))
         if not pins:
             return []
         # Looked up while the wheels download; a lock's versions are its author's choice.
         with HeldBack(pins, requirements.requirements, target, indexes, reporter) as held:
-            wheels = _gather(pins, target, indexes, resolver=resolver, workdir=workdir,
-                             reporter=reporter, refresh=refresh)  # fmt: skip
+            wheels = _gather(pins, run)
             for line in held.lines():
                 reporter.info(line)
         return wheels
@@ -384,12 +396,11 @@ def _build_wheelhouse(
         f"Using the {counted(len(requirements.pins), 'package')} locked in {requirements.source}"
     )
     pins = locate(requirements.pins, indexes, reporter)
-    wheels = _gather(pins, target, indexes, resolver=resolver, workdir=workdir,
-                     reporter=reporter, refresh=refresh)  # fmt: skip
+    wheels = _gather(pins, run)
     hand = requirements.hand_pinned
     if hand is None:
         return wheels
-    missing = missing_dependencies(wheels, hand.extras, target, present=skip)
+    missing = missing_dependencies(wheels, hand.extras, target, present=run.skip)
     if not missing:
         return wheels
     with_pins_held = RequirementSet(
@@ -399,23 +410,20 @@ def _build_wheelhouse(
         find_links=requirements.find_links,
     )  # fmt: skip
     if hand.strict or hand.hash_checking:
-        backend = choose_resolver(resolver, custom_platforms=custom_platforms)
+        backend = choose_resolver(run.resolver, custom_platforms=run.custom_platforms)
         try:  # every package left out, not only those the pinned wheels name
             lock, backend = _resolve(
                 backend, requirements=with_pins_held.lines(), target=target, indexes=indexes,
-                workdir=workdir / "held", reporter=reporter, refresh=refresh,
+                workdir=run.workdir / "held", reporter=reporter, refresh=run.refresh,
             )  # fmt: skip
             for pin in pins_from_pylock(lock, where=f"{backend}'s resolution",
-                                        environment=target.marker_environment(), skip=skip):  # fmt: skip
+                                        environment=target.marker_environment(), skip=run.skip):  # fmt: skip
                 if pin.name not in missing and pin.name not in {p.name for p in pins}:
                     missing[pin.name] = []
         except HatchLambdaError as exc:  # the dependencies the pinned wheels name still show
             reporter.debug(f"resolving with the pins held, to name every package left out: {exc}")
         raise RequirementsError(refusal(requirements, hand, dict(sorted(missing.items())), target))
-    resolved = _build_wheelhouse(
-        with_pins_held, target, indexes, resolver=resolver, custom_platforms=custom_platforms,
-        workdir=workdir / "held", reporter=reporter, refresh=refresh, skip=skip,
-    )  # fmt: skip
+    resolved = _build_wheelhouse(with_pins_held, run.within("held"))
     pinned = {p.name for p in requirements.pins}
     added = [f"{w.name} {w.version}" for w in resolved if canonicalize_name(w.name) not in pinned]
     reporter.info(
@@ -429,26 +437,24 @@ def _build_wheelhouse(
 _MAX_REVIEW_ROUNDS = 4
 
 
-def _resolve_reviewed(
-    backend: str, requirements: RequirementSet, target: Target, indexes: Indexes, *,
-    workdir: Path, reporter: Reporter, refresh: bool, skip: frozenset[str],
-) -> list[Pin]:  # fmt: skip
+def _resolve_reviewed(backend: str, requirements: RequirementSet, run: _Run) -> list[Pin]:
     """Resolve, then for uv review the pins against the index (``_review``): releases whose
     Requires-Python excludes the runtime are constrained away, round after round, and a newer
     release with a wheel only the exact tag list accepts sends the resolution to pip."""
+    target, indexes, reporter = run.target, run.indexes, run.reporter
     lines = requirements.lines()
     wanted = {canonicalize_name(r.name): r.specifier for r in requirements.requirements}
     constraints: list[str] = []
     for round_ in range(_MAX_REVIEW_ROUNDS):
         lock, backend = _resolve(
             backend, requirements=lines, target=target, indexes=indexes,
-            workdir=workdir / f"review{round_}", reporter=reporter, refresh=refresh,
+            workdir=run.workdir / f"review{round_}", reporter=reporter, refresh=run.refresh,
             constraints=constraints,
         )  # fmt: skip
         # A released package that requires a name a local source provides gets the local build.
         pins = pins_from_pylock(
             lock, where=f"{backend}'s resolution", environment=target.marker_environment(),
-            skip=skip,
+            skip=run.skip,
         )  # fmt: skip
         if backend != "uv" or not pins:
             return pins
@@ -475,15 +481,13 @@ def _resolve_reviewed(
     )
 
 
-def _gather(
-    pins: list[Pin], target: Target, indexes: Indexes, *, resolver: str, workdir: Path,
-    reporter: Reporter, refresh: bool,
-) -> list[Wheel]:  # fmt: skip
+def _gather(pins: list[Pin], run: _Run) -> list[Wheel]:
     """One wheel per pin: the best file chosen, fetched, and built when it is an sdist."""
     if not pins:
         return []
+    target = run.target
     chosen = choose(pins, target)
-    paths = fetch(chosen, workdir / "downloads", indexes, reporter)
+    paths = fetch(chosen, run.workdir / "downloads", run.indexes, run.reporter)
 
     wheels: list[Wheel] = []
     for item, path in zip(chosen, paths):
@@ -492,10 +496,10 @@ def _gather(
             # A file with a digest to go by was verified against it when fetched.
             wheels.append(Wheel(item.name, version, path, known_sha256=item.hashes.get("sha256")))
         else:
-            with timed(reporter, "sdist build"):
+            with timed(run.reporter, "sdist build"):
                 built = build_wheel(
-                    item, path, target, indexes, use_uv=resolver != "pip",
-                    workdir=workdir / "sdists", reporter=reporter, refresh=refresh,
+                    item, path, target, run.indexes, use_uv=run.resolver != "pip",
+                    workdir=run.workdir / "sdists", reporter=run.reporter, refresh=run.refresh,
                 )  # fmt: skip
             wheels.append(Wheel(item.name, version, built, built_from_sdist=True))
     _check_tags(wheels, target)
