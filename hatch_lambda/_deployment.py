@@ -67,15 +67,17 @@ def packages(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def built_in_image(manifest: dict[str, Any]) -> frozenset[str]:
-    """The distributions the manifest says were built in the runtime's build image. Manifests
-    written before ``origin: container`` said ``sdist`` for them, with the resolver
-    ``pip (container)``."""
+    """The distributions the manifest says were built in the runtime's build image: of origin
+    ``container``, and in container mode (``container-images``) the local sources, built there
+    too. Manifests written before ``origin: container`` said ``sdist`` for them, with the
+    resolver ``pip (container)``."""
     old = text(manifest, "resolver") == "pip (container)"
+    in_image = {"container", *(("local",) if manifest.get("container-images") else ())}
     return frozenset(
         canonicalize_name(p["name"])
         for p in packages(manifest)
         if isinstance(p.get("name"), str)
-        and (p.get("origin") == "container" or (old and p.get("origin") == "sdist"))
+        and (p.get("origin") in in_image or (old and p.get("origin") == "sdist"))
     )
 
 

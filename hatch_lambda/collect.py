@@ -97,6 +97,7 @@ class Collector:
                 poetry_without_urls=artifact.poetry_without_urls,
                 reporter=reporter,
                 requirements_mode=artifact.requirements_mode,
+                origin=self.project_root if stage else None,
             )
             reporter.info(f"Requirements: {reqs.source}")
         indexes = Indexes.from_options(
@@ -107,13 +108,6 @@ class Collector:
         guard_credentials(artifact, reqs, indexes)
         reporter.debug("indexes: " + ", ".join(indexes.urls()) + " (credentials shown as ***)")
         if artifact.container:
-            if reqs.local:
-                names = ", ".join(s.label for s in reqs.local)
-                raise RequirementsError(
-                    f"{reqs.source} names local sources ({names}), and container mode does not "
-                    "build local sources yet. What to do: build without the container, or "
-                    "publish those libraries to an index the container can reach"
-                )
             return self._in_container(artifact, target, reqs, indexes)
         custom = artifact.platform_tags is not None
         resolving = isinstance(reqs, _requirements.RequirementSet) and bool(reqs.requirements)

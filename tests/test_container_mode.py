@@ -16,6 +16,7 @@ from support.project import Project
 from support.pythons import missing
 
 IMAGE = "localhost/hatch-lambda-test:x86_64"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 CONF = Path(os.environ.get("CONTAINERS_CONF", "/etc/containers/hatch-lambda-tests.conf"))
 
 
@@ -71,6 +72,44 @@ def test_a_c_extension_builds_in_the_container(
 
     assert native_answer(podman.only_zip(), tmp_path) == "42"
     assert not [p for p in podman.lambda_dir.iterdir() if p.name.startswith(".hatch-lambda-stage")]
+
+
+def test_a_local_library_with_compiled_code_builds_in_the_container(
+    podman: Project, tmp_path: Path, index: tuple[str, list[str]]
+) -> None:
+    """A path dependency with a C extension, which local mode refuses (it would build for this
+    machine), builds in the image with its own backend; its name is never looked up on the index
+    (which holds an sdist of that name), and an edit to the library builds it again."""
+    lib = tmp_path / "libs" / "cext"
+    shutil.copytree(FIXTURES / "sdists" / "fx-cext", lib)
+    shutil.copy(FIXTURES / "sdists" / "_backend.py", lib)
+    podman.template = (
+        podman.template.replace(
+            'cext = ["fx-cext"]', 'cext = ["fx-cext @ {root:parent:uri}/libs/cext"]'
+        )
+        + "\n[tool.hatch.metadata]\nallow-direct-references = true\n"
+    )
+    podman.configure(container_table())
+    before = sum("fx-cext" in p or "fx_cext" in p for p in index[1])
+    proc = podman.hatchling("-t", "wheel")
+    assert proc.returncode == 0, proc.stderr
+    assert native_answer(podman.only_zip(), tmp_path / "first") == "42"
+    packages = {p["name"]: p for p in podman.manifest()["packages"]}
+    assert packages["fx-cext"]["origin"] == "local"
+    assert packages["fx-cext"]["tags"] == ["cp311-cp311-linux_x86_64"]
+    assert sum("fx-cext" in p or "fx_cext" in p for p in index[1]) == before
+    check = podman.run([sys.executable, "-m", "hatch_lambda", "check", str(podman.only_zip())])
+    assert check.returncode == 0 and "warning" not in check.stdout, check.stdout + check.stderr
+    # Unchanged: no container. Edited: built again, in the image.
+    app = podman.path / "src" / "fx_locked" / "app.py"
+    app.write_text(app.read_text() + "\n# changed\n")
+    proc = podman.hatchling("-t", "wheel")
+    assert proc.returncode == 0 and "no container started" in proc.stderr, proc.stderr
+    native = lib / "native.c"
+    native.write_text(native.read_text().replace("PyLong_FromLong(42)", "PyLong_FromLong(43)"))
+    proc = podman.hatchling("-t", "wheel")
+    assert proc.returncode == 0 and "Building the wheels in" in proc.stderr, proc.stderr
+    assert native_answer(podman.only_zip(), tmp_path / "second") == "43"
 
 
 def test_command_hooks_run_in_order_in_the_container(podman: Project) -> None:

@@ -7,10 +7,11 @@ import hashlib
 import os
 import shlex
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from .._report import Reporter, counted, timed
 from .._scratch import folder_beside
@@ -37,6 +38,8 @@ from ..target import Target
 from ._advice import mentioned, twin_advice
 from ._indexes import Indexes, strip_credentials
 from ._kept import keep_wheels, kept_wheels
+from ._local import LocalFiles, local_files
+from ._tree import copy_source
 from ._wheel import Wheel
 
 _REQUIREMENTS = ".hatch-lambda-requirements.txt"
@@ -135,7 +138,7 @@ def container_staging(output_dir: Path) -> Path:
 
 def _cache_key(
     requirements: Requirements, target: Target, indexes: Indexes, artifact: ArtifactConfig,
-    digest: str,
+    digest: str, *, local: Sequence[LocalFiles],
 ) -> str:  # fmt: skip
     """What the wheels built in the image depend on. The commands' text is part of it, not the
     files they read: those change the wheels only through what the commands write, which a
@@ -150,6 +153,7 @@ def _cache_key(
         list(target.platforms), digest, [strip_credentials(u) for u in indexes.urls()],
         list(artifact.before_bundling), list(artifact.after_bundling), environment,
         list(artifact.volumes), list(artifact.volumes_from),
+        [(f.source.name, sorted(f.source.extras), f.identity) for f in local],
     )  # fmt: skip
 
 
@@ -166,11 +170,19 @@ def container_wheelhouse(
     refresh: bool,
 ) -> tuple[list[Wheel], BuildImage]:
     """One wheel per package, built by pip in the image; kept in the cache under the image's
-    digest, so a rebuild with the same requirements and image starts no container."""
+    digest, so a rebuild with the same requirements and image starts no container.
+
+    Local sources (workspace members, path and VCS dependencies) are copied in and built there
+    first, each with its own backend, so a library with compiled code builds for the image too;
+    their names are never looked up on an index. The key holds what identifies their files."""
     engine, image = _engine_and_image(target, artifact, project_root, reporter)
     digest = image_id(engine, image, reporter)
     used = BuildImage(engine.name, image, digest)
-    key = _cache_key(requirements, target, indexes, artifact, digest) if digest else None
+    local = [local_files(s, work / f"checkout{i}", reporter)
+             for i, s in enumerate(requirements.local)]  # fmt: skip
+    key = (
+        _cache_key(requirements, target, indexes, artifact, digest, local=local) if digest else None
+    )
     shown = f"{image} ({digest[:19]}...)" if digest else image
     if key is not None and not refresh:
         cached = kept_wheels("container-wheelhouse", key, reporter)
@@ -190,13 +202,14 @@ def container_wheelhouse(
             built = _build(
                 requirements, target, indexes, artifact, engine=engine, image=image,
                 project_root=project_root, staging=staging, reporter=reporter,
+                local=local, work=work,
             )  # fmt: skip
-        work.mkdir(parents=True)
+        work.mkdir(parents=True, exist_ok=True)
         wheels = []
-        for name, version, path, here in built:
+        for name, version, path, here, is_local in built:
             copy = work / path.name
             # Hashed as copied: the cache, the artifact key, the plan and the audit need it.
-            wheels.append(Wheel(name, version, copy, here, copy_hashed(path, copy)))
+            wheels.append(Wheel(name, version, copy, here, copy_hashed(path, copy), local=is_local))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     bad = [w.path.name for w in wheels if not target.accepts(w.tags)]
@@ -221,23 +234,30 @@ def _build(
     project_root: Path,
     staging: Path,
     reporter: Reporter,
-) -> list[tuple[str, str, Path, bool]]:
-    """``(name, version, wheel, built here)`` for every package, built in the container."""
+    local: Sequence[LocalFiles] = (),
+    work: Path,
+) -> list[tuple[str, str, Path, bool, bool]]:
+    """``(name, version, wheel, built here, from a local source)`` for every package, built in
+    the container."""
     inputs = stage_project(project_root, staging / "input")
     outputs = staging / "output"
     outputs.mkdir(parents=True)
     lines, pinned = _requirement_lines(requirements)
     (inputs / _REQUIREMENTS).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    pip = [
-        "python3", "-m", "pip", "wheel", "--wheel-dir", f"{OUTPUT_DIR}/wheels",
-        "-r", f"{INPUT_DIR}/{_REQUIREMENTS}", *(["--no-deps"] if pinned else []),
-    ]  # fmt: skip
     version_probe = (
         "python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])' "
         f"> {OUTPUT_DIR}/python-version"
     )
     steps = [*artifact.before_bundling, version_probe]
-    if lines:
+    requirements_file = f"{INPUT_DIR}/{_REQUIREMENTS}"
+    if local:
+        steps += _local_steps(local, inputs, pinned, work=work, reporter=reporter)
+        requirements_file = f"{OUTPUT_DIR}/{_REQUIREMENTS}"
+    pip = [
+        "python3", "-m", "pip", "wheel", "--wheel-dir", f"{OUTPUT_DIR}/wheels",
+        "-r", requirements_file, *(["--no-deps"] if pinned else []),
+    ]  # fmt: skip
+    if lines or (local and not pinned):
         steps.append(shlex.join(pip))
     steps += artifact.after_bundling
     spec = RunSpec(
@@ -271,12 +291,47 @@ def _build(
             f"use an image of Python {target.python_version} (image = ...), such as "
             f"{default_image(target.runtime.name, target.architecture)}"
         )
-    built = []
-    for wheel in sorted((outputs / "wheels").glob("*.whl")) if lines else []:
+    built: dict[str, tuple[str, str, Path, bool, bool]] = {}
+    made_locally = sorted(outputs.glob(f"{_LOCAL}/*/*.whl"))
+    local_names = {canonicalize_name(parse_wheel_filename(w.name)[0]) for w in made_locally}
+    for wheel in [*made_locally, *sorted(outputs.glob("wheels/*.whl"))]:
         name, ver, _, tags = parse_wheel_filename(wheel.name)
         here = any(t.platform.startswith("linux_") for t in tags)
-        built.append((str(name), str(ver), wheel, here))
-    return built
+        built.setdefault(wheel.name, (str(name), str(ver), wheel, here, name in local_names))
+    return list(built.values())
+
+
+_LOCAL = "hatch-lambda-local"
+
+
+def _local_steps(
+    local: Sequence[LocalFiles], inputs: Path, pinned: bool, *, work: Path, reporter: Reporter
+) -> list[str]:
+    """Commands that build each local source into a wheel of its own in the image (isolated,
+    never editable) and, for ranges, add those wheels to the requirements, with the extras
+    asked of them: pip then resolves what they require, and takes the names they provide from
+    those files, never from an index. A lock holds their requirements already."""
+    steps = [f"cp {INPUT_DIR}/{_REQUIREMENTS} {OUTPUT_DIR}/{_REQUIREMENTS}"]
+    for i, files in enumerate(local):
+        host = files.files(work / f"checkout{i}", reporter)
+        folder = inputs / _LOCAL / str(i)
+        if host.is_dir():
+            copy_source(host, folder)
+            inside = f"{INPUT_DIR}/{_LOCAL}/{i}"
+        else:
+            folder.mkdir(parents=True)
+            shutil.copy2(host, folder / host.name)
+            inside = f"{INPUT_DIR}/{_LOCAL}/{i}/{host.name}"
+        wheels = f"{OUTPUT_DIR}/{_LOCAL}/{i}"
+        steps.append(shlex.join(["python3", "-m", "pip", "wheel", "--no-deps", "--wheel-dir",
+                                 wheels, inside]))  # fmt: skip
+        if not pinned:
+            extras = f"[{','.join(sorted(files.source.extras))}]" if files.source.extras else ""
+            steps.append(
+                f"for w in {wheels}/*.whl; do printf '%s\\n' \"$w{extras}\" "
+                f">> {OUTPUT_DIR}/{_REQUIREMENTS}; done"
+            )
+    return steps
 
 
 def compile_in_container(

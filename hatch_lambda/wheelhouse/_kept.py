@@ -19,15 +19,15 @@ def kept_wheels(kind: str, key: str, reporter: Reporter) -> list[Wheel] | None:
         return None
     try:
         items = [(str(i["name"]), str(i["version"]), str(i["filename"]), str(i["sha256"]),
-                  bool(i["sdist"])) for i in data]  # fmt: skip
-    except (TypeError, KeyError):
+                  bool(i["sdist"]), i.get("local") is True) for i in data]  # fmt: skip
+    except (TypeError, KeyError, AttributeError):
         return None
-    paths = [file_slot(digest, filename) for _, _, filename, digest, _ in items]
+    paths = [file_slot(digest, filename) for _, _, filename, digest, _, _ in items]
     if not all(p.is_file() for p in paths):
         return None
     return [
-        Wheel(name, version, path, sdist, digest, kept=True)
-        for (name, version, _, digest, sdist), path in zip(items, paths)
+        Wheel(name, version, path, sdist, digest, kept=True, local=local)
+        for (name, version, _, digest, sdist, local), path in zip(items, paths)
     ]
 
 
@@ -39,7 +39,8 @@ def keep_wheels(kind: str, key: str, wheels: list[Wheel], reporter: Reporter) ->
         digest = wheel.sha256
         keep_file(wheel.path, digest, reporter)  # a wheel built from an sdist is kept too
         data.append({"name": wheel.name, "version": wheel.version, "filename": wheel.path.name,
-                     "sha256": digest, "sdist": wheel.built_from_sdist})  # fmt: skip
+                     "sha256": digest, "sdist": wheel.built_from_sdist,
+                     **({"local": True} if wheel.local else {})})  # fmt: skip
         known.append(dataclasses.replace(wheel, known_sha256=digest))
     store_json(kind, key, data, reporter)
     return known

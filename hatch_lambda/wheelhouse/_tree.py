@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pathspec
@@ -28,11 +30,11 @@ def _ignored_here(folder: Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def source_digest(root: Path) -> str:
-    """sha256 over every file's path, content and executable bit below *root*, leaving out the
-    folders above and what the ``.gitignore`` files of *root* and its subfolders ignore."""
+def source_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every file below *root* a wheel could hold, by its path relative to *root*, in a stable
+    order: the folders above and what the ``.gitignore`` files of *root* and its subfolders
+    ignore are left out."""
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
-    digest = hashlib.sha256()
 
     def ignored(rel: str, is_dir: bool) -> bool:
         for base, spec in specs:
@@ -59,13 +61,31 @@ def source_digest(root: Path) -> str:
             if d not in _SKIPPED and not d.endswith(".egg-info") and not ignored(rel(d), True)
         )  # fmt: skip
         for name in sorted(files):
-            path = here / name
-            if name.endswith((".pyc", ".pyo")) or ignored(rel(name), False):
-                continue
-            if path.is_symlink() and not path.exists():
-                kind, content = "link", str(path.readlink())
-            else:
-                kind = "x" if os.access(path, os.X_OK) else "f"
-                content = sha256_file(path)
-            digest.update(f"{rel(name)}\0{kind}\0{content}\n".encode())
+            if not name.endswith((".pyc", ".pyo")) and not ignored(rel(name), False):
+                yield rel(name), here / name
+
+
+def source_digest(root: Path) -> str:
+    """sha256 over the path, content and executable bit of every file of ``source_files``."""
+    digest = hashlib.sha256()
+    for rel, path in source_files(root):
+        if path.is_symlink() and not path.exists():
+            kind, content = "link", str(path.readlink())
+        else:
+            kind = "x" if os.access(path, os.X_OK) else "f"
+            content = sha256_file(path)
+        digest.update(f"{rel}\0{kind}\0{content}\n".encode())
     return digest.hexdigest()
+
+
+def copy_source(root: Path, destination: Path) -> Path:
+    """The files of ``source_files`` copied below *destination*, for a build elsewhere (in a
+    container) that must see what the digest saw, and no more."""
+    for rel, path in source_files(root):
+        target = destination / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() and not path.exists():
+            continue  # a dangling link: nothing a build could read
+        shutil.copy2(path, target)
+    destination.mkdir(parents=True, exist_ok=True)
+    return destination
