@@ -176,14 +176,18 @@ def pip_install_argv(target: Target, folder: Path, requirements: Path) -> list[s
     return [*argv, "--only-binary=:all:", "-r", str(requirements)]
 
 
-def uv_install_argv(target: Target, folder: Path, requirements: Path, uv: str) -> list[str]:
-    """uv for the runtime's glibc (as far as uv can name it), wheels only, no bytecode."""
+def uv_install_argv(
+    target: Target, folder: Path, requirements: Path, uv: str, *, python: str | None = None
+) -> list[str]:
+    """uv for the runtime's glibc (as far as uv can name it), wheels only; with *python* (an
+    interpreter of the runtime's version) it compiles bytecode with it, else none."""
+    bytecode = ["--python", python, "--compile-bytecode"] if python else ["--no-compile-bytecode"]
     return [
         uv, "pip", "install", "--target", str(folder),
         "--python-platform", target.uv_platform,
         "--python-version", target.version,
         "--only-binary", ":all:",
-        "--no-compile-bytecode", "--no-installer-metadata",
+        *bytecode, "--no-installer-metadata",
         "-r", str(requirements),
     ]  # fmt: skip
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from _projects import DEPENDENCY_SETS, IMPORT_TARGET, LAMBDA_UNZIPPED_LIMIT
 
-ALTERNATIVES = ("pip", "uv", "sam")
+ALTERNATIVES = ("pip", "uv", "uv-pyc", "sam")
 # Which alternative mode a row is compared with: after a code change, the others rebuild warm.
 COMPARED_WITH = {"cold": "cold", "warm": "warm", "code change": "warm"}
 # hatch-lambda's speed targets (printed, never asserted): a cold build at most this many
@@ -113,7 +113,8 @@ def add_lambda_step(rows: list[dict[str, Any]]) -> None:
 def add_ratios(rows: list[dict[str, Any]]) -> None:
     """Time / the fastest successful alternative (pip, uv, sam) of the same set, target and mode.
 
-    Also, for hatch-lambda's cold rows, time / uv's cold time (hatch-lambda's cold target).
+    Also, for hatch-lambda's cold rows, time / uv's cold time (hatch-lambda's cold target): uv
+    compiling bytecode too (``uv-pyc``) when hatch-lambda's zip has bytecode and that row exists.
     """
     for row in rows:
         row["vs_fastest_alt"] = row["step_vs_fastest_alt"] = row["fastest_alt"] = None
@@ -122,7 +123,10 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
         if row["tool"] == "hook" or compared is None or row["median_s"] is None:
             continue
         if row["tool"] == "hatch-lambda" and row["mode"] == "cold":
-            uv = find_row(rows, "uv", row, "cold")
+            compiled = (
+                bool(row.get("pyc_files")) and find_row(rows, "uv-pyc", row, "cold") is not None
+            )
+            uv = find_row(rows, "uv-pyc" if compiled else "uv", row, "cold")
             if uv and uv["median_s"]:
                 row["cold_vs_uv"] = row["median_s"] / uv["median_s"]
         alts = [

@@ -75,7 +75,7 @@ from _projects import (
 )
 from _report import ArchiveStats, Measurement, RunRecord, render_markdown, summarize
 
-TOOLS = ("hatch-lambda", "hook", "pip", "uv", "sam")
+TOOLS = ("hatch-lambda", "hook", "pip", "uv", "uv-pyc", "sam")
 # The builds measured with ``python -m hatchling build -t wheel``, and the hook each project has.
 HATCH_HOOKS = {"hatch-lambda": "lambda", "hook": "custom"}
 HERE = Path(__file__).resolve().parent
@@ -420,7 +420,8 @@ def run_alternative(
                 install = pip_install_argv(target, folder, requirements)
             else:
                 assert ctx.uv is not None
-                install = uv_install_argv(target, folder, requirements, ctx.uv)
+                python = find_python(target.version) if tool == "uv-pyc" else None
+                install = uv_install_argv(target, folder, requirements, ctx.uv, python=python)
             copy_code = ["cp", "-r", str(source / "bench_app"), str(folder)]
             steps = [(install, out), (copy_code, out)]
         steps.append(zip_step(folder, archive, ctx))
@@ -432,8 +433,10 @@ def run_alternative(
 
 
 def tool_unavailable(tool: str, target: Target, ctx: Context) -> str | None:
-    if tool == "uv" and ctx.uv is None:
+    if tool in ("uv", "uv-pyc") and ctx.uv is None:
         return "uv not found (neither beside this Python nor on PATH)"
+    if tool == "uv-pyc" and find_python(target.version) is None:
+        return f"no CPython {target.version} on this machine to compile bytecode with"
     if tool == "sam" and ctx.sam_pythons.get(target.version) is None:
         return ctx.sam_errors.get(target.version, "aws-lambda-builders is not set up")
     return None
