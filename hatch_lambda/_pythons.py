@@ -89,10 +89,12 @@ def candidates(version: str) -> list[str]:
     override = os.environ.get(_variable(version))
     if override:
         found.append(override)
-    on_path = shutil.which(f"python{version}")
-    if on_path:
-        found.append(on_path)
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    on_path = shutil.which(f"python{version}")
+    # pyenv's shim starts one of the versions listed next, when pyenv's selection has it, and
+    # fails after a slow search when not: each build would run it, as a failure is not kept.
+    if on_path and Path(on_path).parent != pyenv_root / "shims":
+        found.append(on_path)
     found += [
         str(p)
         for p in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)

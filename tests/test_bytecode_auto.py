@@ -108,6 +108,23 @@ def test_looks_at_the_variable_then_path_then_pyenv_then_uv(
     assert uv_calls(fake) == ["python find --managed-python --no-project cpython-3.14"]
 
 
+def test_a_pyenv_shim_on_path_is_passed_over_for_pyenvs_own_versions(
+    fake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyenv's shim for a version its selection lacks fails after a slow search, and a failure
+    is not kept: each build would run it. pyenv's versions are looked at directly instead."""
+    log = fake / "shim.log"
+    shims = fake / "pyenv" / "shims"
+    _script(
+        shims / "python3.14",
+        f'echo run >> {log}\necho "pyenv: python3.14: command not found" >&2\nexit 127\n',
+    )
+    installed = _python(fake / "pyenv" / "versions" / "3.14.1" / "bin" / "python3.14")
+    monkeypatch.setenv("PATH", f"{shims}:{fake / 'bin'}:/usr/bin:/bin")
+    assert _pythons.find_python("3.14") == str(installed)
+    assert not log.exists()
+
+
 def test_uv_installs_one_when_none_is_found_and_the_build_says_so(fake: Path) -> None:
     reporter = Recorder()
     assert _pythons.find_python("3.14") is None  # looking alone never downloads
