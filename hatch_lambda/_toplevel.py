@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from ._stdlib import stdlib_modules
+from .cache import cache_key, load_json, store_json
 
 
 def top_level_names(paths: Iterable[str]) -> set[str]:
@@ -39,22 +40,34 @@ def stdlib_backport(paths: Iterable[str], versions: Collection[str]) -> frozense
     """The modules a distribution of *paths* consists of when every one of them is in the
     standard library of each Python in *versions* (``3.12``): a backport those Pythons do not
     need, and which would hide their own module. Empty for anything else."""
-    names = top_level_names(imported_paths(paths))
+    return _backport(top_level_names(imported_paths(paths)), versions)
+
+
+def _backport(names: Collection[str], versions: Collection[str]) -> frozenset[str]:
     if not names or not versions:
         return frozenset()
-    if all(names <= stdlib_modules(v) for v in versions):
+    if all(set(names) <= stdlib_modules(v) for v in versions):
         return frozenset(names)
     return frozenset()
 
 
-def wheel_stdlib_backport(wheel: Path, versions: Collection[str]) -> frozenset[str]:
+def wheel_stdlib_backport(
+    wheel: Path, versions: Collection[str], *, sha256: str | None = None
+) -> frozenset[str]:
     """``stdlib_backport`` of a wheel's members; empty when the wheel cannot be read (the
-    stages that read it next say why)."""
-    try:
-        with zipfile.ZipFile(wheel) as zf:
-            return stdlib_backport(zf.namelist(), versions)
-    except (OSError, zipfile.BadZipFile):
-        return frozenset()
+    stages that read it next say why). With the wheel's *sha256*, its top-level names are kept
+    by it: every build selects, and a warm one reads no wheel otherwise."""
+    key = cache_key("top-level", sha256) if sha256 else None
+    names = load_json("top-level", key) if key else None
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        try:
+            with zipfile.ZipFile(wheel) as zf:
+                names = sorted(top_level_names(imported_paths(zf.namelist())))
+        except (OSError, zipfile.BadZipFile):
+            return frozenset()
+        if key:
+            store_json("top-level", key, names)
+    return _backport(names, versions)
 
 
 _BACKPORT_REASON = " (the standard library of "

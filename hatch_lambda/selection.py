@@ -80,7 +80,7 @@ def select(
         kept = [w for w in kept if canonicalize_name(w.name) not in dropped]
     still = []
     for w in kept:
-        backport = wheel_stdlib_backport(w.path, [target.python_version])
+        backport = wheel_stdlib_backport(w.path, [target.python_version], sha256=w.known_sha256)
         if backport:
             removed.append(backport_left_out(w.name, w.version, target.runtime.name, backport))
         else:

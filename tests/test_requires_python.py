@@ -94,6 +94,14 @@ def test_a_backport_the_standard_library_provides_is_left_out(app: Project, tmp_
     assert (
         _imports_on("3.12", bundle, "import typing; print(typing.__file__)").find(str(bundle)) == -1
     )
+    # A rebuild takes the wheel's top-level names from the cache, by its digest: same verdict.
+    handler = app.path / "src" / "fx_app" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# changed\n")
+    again = app.build_wheel()
+    assert "Nothing changed" not in again.stderr
+    assert "left out typing 3.10.0.0 (the standard library of python3.12" in again.stderr
+    assert "typing.py" not in zipfile.ZipFile(app.only_zip()).namelist()
+    assert list(Path(app.env["HATCH_LAMBDA_CACHE_DIR"]).glob("top-level/*/*"))
 
 
 def test_a_distribution_that_hides_a_standard_library_module_fails_the_audit(
