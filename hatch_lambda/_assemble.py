@@ -1,7 +1,8 @@
 """Assembles one zip artifact from the selected wheels, joining the bundle stages:
 
-plan (each wheel's entries) -> exclude -> place -> bytecode (kept, or compiled) -> [a tree, only
-for command hooks] -> within the size limit -> RECORD files -> audit -> archive.
+plan (each wheel's entries) -> exclude -> place -> bytecode (kept, or compiled; with
+after-bundling commands, a tree of real files they change, then compiled) -> RECORD files ->
+within the size limit -> audit -> archive.
 
 The pipeline imports this module only when a zip is actually built, so a build that reuses its
 artifact never loads installer, pyelftools or pathspec.
