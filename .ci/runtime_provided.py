@@ -38,35 +38,8 @@ PROBE = (
     "import json, platform; from importlib import metadata as m; "
     f"print(json.dumps([platform.python_version(), {{n: m.version(n) for n in {SDK!r}}}]))"
 )
-HEADER = '''"""What each Lambda Python runtime ships besides the standard library: the AWS SDK's
-distributions and their versions, and the runtime's full Python version.
-
-Written by .ci/runtime_provided.py, which says where each figure comes from; do not edit.
-
-AWS updates the SDK inside a runtime whenever it chooses (and not in every Region on the same
-day), so each version here is a floor: the runtime had it when the figure was recorded, and has
-it or a later one since. ``python`` is None where the patch version was not recorded.
-"""
-
-from __future__ import annotations
-
-from typing import NamedTuple
-
-
-class Provided(NamedTuple):
-    python: str | None
-    distributions: dict[str, str]
-    """Distribution name -> the version the runtime has, at least."""
-    recorded: str
-    """The day the figures were written down (ISO 8601)."""
-    source: str
-
-
-REFRESH = "python3 .ci/runtime_provided.py"
-SDK_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html#python-sdk-included"
-
-PROVIDED: dict[tuple[str, str], Provided] = {
-'''
+# The module's own text up to its table is kept as it is: its docstring and types live there only.
+TABLE_START = "PROVIDED: dict[tuple[str, str], Provided] = {\n"
 
 Entry = tuple[object, dict[str, str], str, str]
 
@@ -116,7 +89,8 @@ def from_image(tool: str, runtime: str, arch: str) -> Entry:
 
 def write(table: dict[tuple[str, str], Entry]) -> None:
     order = sorted(table, key=lambda k: (int(k[0].split(".")[1]), k[1] != "x86_64"))
-    lines = [HEADER.rstrip("\n")]
+    text = OUT.read_text()
+    lines = [text[: text.index(TABLE_START) + len(TABLE_START)].rstrip("\n")]
     for runtime, arch in order:
         python, dists, day, source = table[(runtime, arch)]
         lines += [
