@@ -25,6 +25,7 @@ from ..cache import cache_key, sha256_file
 from ..errors import SdistBuildError, ToolError
 from ..requirements import LocalSource
 from ..target import Target
+from ._frontend import build_one_wheel
 from ._indexes import Indexes, strip_credentials
 from ._kept import keep_wheels, kept_wheels
 from ._tree import source_digest
@@ -134,23 +135,13 @@ def _build(
     source: LocalSource, location: Path, frontend: str, indexes: Indexes, *, workdir: Path,
     reporter: Reporter, refresh: bool,
 ) -> Wheel:  # fmt: skip
-    out = workdir / "wheel"
-    out.mkdir(parents=True, exist_ok=True)
     reporter.waiting(f"Building {source.name or location.name} from {location} (a local source)")
-    uv = find_uv() if frontend == "uv" else None
-    if uv:
-        # An isolated PEP 517 build, as `uv build` always makes; never editable.
-        argv = [uv, "build", "--wheel", "--out-dir", str(out), "--python", sys.executable,
-                "--no-progress", str(location)]  # fmt: skip
-        argv += ["--refresh"] if refresh else []
-        env = {**indexes.uv_env(), "UV_PYTHON_DOWNLOADS": "never"}
-    else:
-        argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out),
-                str(location)]  # fmt: skip
-        argv += ["--no-cache-dir"] if refresh else []
-        env = dict(indexes.pip_env())
     try:
-        run(argv, what=f"building {location}", reporter=reporter, env=env, cwd=workdir)
+        built = build_one_wheel(
+            location, workdir / "wheel", python=sys.executable,
+            uv=find_uv() if frontend == "uv" else None, indexes=indexes, refresh=refresh, env={},
+            what=f"building {source.label} from {location}", reporter=reporter, cwd=workdir,
+        )  # fmt: skip
     except ToolError as exc:
         raise SdistBuildError(
             f"building {source.label} from {location} with its build backend failed.\n"
@@ -158,13 +149,8 @@ def _build(
             "[build-system] requirements must be on the index hatch-lambda uses), or depend on "
             "a released version instead"
         ) from exc
-    built = sorted(out.glob("*.whl"))
-    if len(built) != 1:
-        raise SdistBuildError(
-            f"building {source.label} from {location} produced {len(built)} wheels, not one"
-        )
-    name, version, _, _ = parse_wheel_filename(built[0].name)
-    return Wheel(str(name), str(version), built[0], local=True)
+    name, version, _, _ = parse_wheel_filename(built.name)
+    return Wheel(str(name), str(version), built, local=True)
 
 
 def _checked(wheel: Wheel, source: LocalSource, target: Target) -> Wheel:

@@ -19,10 +19,10 @@ from packaging.utils import parse_wheel_filename
 
 from .._pythons import find_python
 from .._report import Reporter
-from .._subprocess import run
 from ..errors import SdistBuildError, ToolError
 from ..target import Target
 from ._advice import twin_advice
+from ._frontend import build_one_wheel
 from ._indexes import Indexes
 from ._retag import retag_pure
 from ._select import Chosen
@@ -108,21 +108,12 @@ class _Builder:
 
     def run(self, suffix: str, env: Mapping[str, str], *, fresh: bool = False) -> Path:
         """Build the sdist into workdir/built-NAME*suffix*; *fresh*: no wheel a cache kept."""
-        out = self.workdir / f"built-{self.item.name}{suffix}"
-        out.mkdir(parents=True, exist_ok=True)
-        if self.uv:
-            argv = [self.uv, "build", "--wheel", "--out-dir", str(out), "--python", self.python,
-                    str(self.sdist)]  # fmt: skip
-            argv += ["--refresh"] if self.refresh or fresh else []
-            full_env = {**self.indexes.uv_env(), "UV_PYTHON_DOWNLOADS": "never", **env}
-        else:
-            argv = [self.python, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
-                    "--wheel-dir", str(out), str(self.sdist)]  # fmt: skip
-            argv += ["--no-cache-dir"] if self.refresh or fresh else []
-            full_env = {**self.indexes.pip_env(), **env}
         try:
-            run(argv, what=f"building {self.item.filename}", reporter=self.reporter,
-                env=full_env, cwd=self.workdir)  # fmt: skip
+            return build_one_wheel(
+                self.sdist, self.workdir / f"built-{self.item.name}{suffix}", python=self.python,
+                uv=self.uv, indexes=self.indexes, refresh=self.refresh or fresh, env=env,
+                what=f"building {self.item.filename}", reporter=self.reporter, cwd=self.workdir,
+            )  # fmt: skip
         except ToolError as exc:
             raise SdistBuildError(
                 f"{self.item.label} has no wheel for {self.target.label}, and building its sdist "
@@ -130,12 +121,6 @@ class _Builder:
                 f"{self.item.name} that publishes a wheel for this target, or build inside the SAM "
                 f"build image (container mode: container = true).{twin_advice([self.item.name])}"
             ) from exc
-        wheels = sorted(out.glob("*.whl"))
-        if len(wheels) != 1:
-            raise SdistBuildError(
-                f"building {self.item.filename} produced {len(wheels)} wheels, not one"
-            )
-        return wheels[0]
 
 
 def _compiled_message(item: Chosen, target: Target, wheel: Path) -> str:
