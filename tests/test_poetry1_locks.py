@@ -26,6 +26,7 @@ from hatch_lambda.target import resolve_target
 from support.index import FIXTURES
 from support.project import Project, clean_env, unpack
 from support.pythons import call_handler, find_python, missing
+from support.zips import versions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -94,15 +95,6 @@ def build(project: Project, **table: object):  # type: ignore[no-untyped-def]
     return project.hatchling("-t", "wheel")
 
 
-def bundled(zip_path: Path) -> dict[str, str]:
-    found = {}
-    with zipfile.ZipFile(zip_path) as zf:
-        for name in zf.namelist():
-            if m := re.fullmatch(r"([^/]+)-([^-/]+)\.dist-info/METADATA", name):
-                found[m.group(1)] = m.group(2)
-    return found
-
-
 def expected(
     runtime: str, architecture: str, *, dev: bool = False, extra: bool = False
 ) -> set[str]:
@@ -127,7 +119,7 @@ def test_a_poetry1_lock_bundles_what_the_target_needs_and_the_handler_imports(
     proc = build(poetry1, runtime=runtime, architecture="x86_64")
     assert proc.returncode == 0, proc.stderr
     assert "Requirements: poetry.lock" in proc.stderr
-    got = bundled(poetry1.only_zip())
+    got = versions(poetry1.only_zip())
     assert got.pop("fx_poetry1") == "0.3.0"
     assert set(got) == expected(runtime, "x86_64")
     assert got["fx_pure"] == "1.0"  # the lock's version; the index also has 2.0
@@ -147,7 +139,7 @@ def test_a_poetry1_lock_bundles_what_the_target_needs_and_the_handler_imports(
 def test_a_poetry1_lock_for_arm64(poetry1: Project) -> None:
     proc = build(poetry1, runtime="python3.12", architecture="arm64")
     assert proc.returncode == 0, proc.stderr
-    got = bundled(poetry1.only_zip())
+    got = versions(poetry1.only_zip())
     del got["fx_poetry1"]
     assert set(got) == expected("python3.12", "arm64")
     with zipfile.ZipFile(poetry1.only_zip()) as zf:
@@ -158,7 +150,7 @@ def test_a_poetry1_lock_for_arm64(poetry1: Project) -> None:
 def test_groups_and_extras_of_a_poetry1_lock(poetry1: Project, tmp_path: Path) -> None:
     proc = build(poetry1, runtime="python3.12", groups=["dev"], extras=["extra"])
     assert proc.returncode == 0, proc.stderr
-    got = bundled(poetry1.only_zip())
+    got = versions(poetry1.only_zip())
     del got["fx_poetry1"]
     assert set(got) == expected("python3.12", "x86_64", dev=True, extra=True)
     python = find_python("3.12")
