@@ -276,17 +276,14 @@ def make_plan(project: Project, options: PublishOptions, given: Sequence[Path] =
     function_artifacts = [a for a in artifacts if a.kind == "function"]
     bad: list[str] = []
     layer_names = [a.name or "" for a in layer_artifacts]
-    for name in options.layers:
-        if name not in layer_names:
-            bad.append(f"{options.where('layers')}.{name}: no layer artifact {name!r} among the "
-                       f"manifests in {folder} (layers: {', '.join(layer_names) or 'none'})"
-                       f"{_closest(name, layer_names)}")  # fmt: skip
-    function_names = [a.name or "" for a in function_artifacts]
-    for name in options.functions:
-        if name not in function_names:
-            bad.append(f"{options.where('functions')}.{name}: no function artifact {name!r} among "
-                       f"the manifests in {folder} (functions: {', '.join(function_names) or 'none'})"
-                       f"{_closest(name, function_names)}")  # fmt: skip
+    for kind, wanted, built in (("layer", options.layers, layer_artifacts),
+                                ("function", options.functions, function_artifacts)):  # fmt: skip
+        names = [a.name or "" for a in built]
+        for name in wanted:
+            if name not in names:
+                bad.append(f"{options.where(kind + 's')}.{name}: no {kind} artifact {name!r} among "
+                           f"the manifests in {folder} ({kind}s: {', '.join(names) or 'none'})"
+                           f"{_closest(name, names)}")  # fmt: skip
     if options.function_name and len(function_artifacts) != 1:
         bad.append(f"{options.where('function-name')} is for a project with one function "
                    f"artifact, and {folder} holds {len(function_artifacts)}: set functions, a "
