@@ -308,6 +308,19 @@ def test_an_unmapped_function_and_bad_options_all_at_once(app: Project) -> None:
         assert said in proc.stderr
 
 
+def test_layers_and_functions_that_name_no_artifact_are_both_said(app: Project) -> None:
+    configure(app, {"region": REGION, "layers": {"dep": "shared"}, "functions": {"apii": "fn"}})
+    app.build_wheel()
+    proc = publish(app)
+    assert proc.returncode == 1
+    for kind, name, have, closest in (("layers", "dep", "deps", "deps"),
+                                      ("functions", "apii", "api", "api")):  # fmt: skip
+        said = (f"tool.hatch.publish.lambda.{kind}.{name}: no {kind[:-1]} artifact {name!r} "
+                f"among the manifests in {app.lambda_dir} ({kind}: {have})")  # fmt: skip
+        assert said in proc.stderr, proc.stderr
+        assert f"did you mean {closest!r}?" in proc.stderr
+
+
 def test_options_from_the_command_line() -> None:
     options = validate_options([
         Source({"functions": {"api": "a"}, "dry-run": True, "disable": False}, "tool.x"),
