@@ -115,6 +115,8 @@ def _used(output: str, key: str, reporter: Reporter) -> None:
     recent_key = cache_key("artifact-recent", output)
     known = load_json("artifact-recent", recent_key, reporter)
     recent = [k for k in known if isinstance(k, str)] if isinstance(known, list) else []
+    if recent[:1] == [key]:
+        return  # the usual warm build: nothing to write
     recent = [key, *(k for k in recent if k != key)]
     for old in recent[KEPT_PER_OUTPUT:]:
         evict("artifact", old)
